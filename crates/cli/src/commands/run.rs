@@ -1,0 +1,198 @@
+//! `wasmfaas run`: one run of a suite function (output checked) or of any module or executable.
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use wasmfaas_engines::{AotCache, Engine, Invocation, Mode, Outcome, Preopen, Program, StdoutMode};
+use wasmfaas_suite::{Size, runner};
+
+use super::ProjectArgs;
+
+/// Arguments of `wasmfaas run`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  wasmfaas run matmul --engine wasmtime --mode aot --size paper\n  wasmfaas run ./module.wasm --dir ./data:/data -- --verbose input.txt"
+)]
+pub struct Args {
+    /// A suite function (e.g. matmul), or the path of a WASI module (.wasm), a wasmtime artifact (.cwasm) or a native executable
+    target: String,
+    /// The engine: native or wasmtime
+    #[arg(long, default_value = "wasmtime")]
+    engine: String,
+    /// How the engine gets machine code: jit, aot or baseline (wasmtime); native for --engine native [default: jit, or native]
+    #[arg(long)]
+    mode: Option<Mode>,
+    /// The workload size of a suite function: small, paper or large
+    #[arg(long, default_value = "paper")]
+    size: Size,
+    /// A host directory the guest may use, at GUEST (default: the same path); repeatable
+    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    dirs: Vec<Preopen>,
+    /// An environment variable for the guest; repeatable
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Print the time of each phase (load, compile, instantiate, execute, total) to stderr
+    #[arg(long)]
+    timing: bool,
+    /// Where AOT artifacts of modules given by path are cached [default: $WASMFAAS_CACHE or ~/.cache/wasmfaas]
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Arguments for the guest (after --)
+    #[arg(last = true)]
+    guest_args: Vec<String>,
+}
+
+fn parse_env(spec: &str) -> Result<(String, String), String> {
+    match spec.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("bad variable {spec:?}: expected KEY=VALUE")),
+    }
+}
+
+/// Runs `wasmfaas run`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let engine = wasmfaas_engines::engine(&args.engine)?;
+    let mode = args.mode.unwrap_or(if engine.name() == "native" {
+        Mode::Native
+    } else {
+        Mode::Jit
+    });
+    if !engine.modes().contains(&mode) {
+        let modes: Vec<&str> = engine.modes().iter().map(|m| m.as_str()).collect();
+        bail!(
+            "engine {} has no mode {mode}: use one of {}",
+            engine.name(),
+            modes.join(", ")
+        );
+    }
+    let cache = AotCache::new(
+        args.cache_dir
+            .clone()
+            .unwrap_or_else(AotCache::default_root),
+    );
+    let looks_like_path = args.target.contains('/') || std::path::Path::new(&args.target).is_file();
+    if looks_like_path {
+        run_path(&args, engine.as_ref(), mode, &cache)
+    } else {
+        run_suite_function(&args, engine.as_ref(), mode, &cache)
+    }
+}
+
+fn run_path(args: &Args, engine: &dyn Engine, mode: Mode, cache: &AotCache) -> Result<ExitCode> {
+    let mut program = Program::open(&args.target)?;
+    if mode == Mode::Native {
+        if let Some(p) = args
+            .dirs
+            .iter()
+            .find(|p| p.host.as_os_str() != p.guest.as_str())
+        {
+            bail!(
+                "--dir {}:{}: a native program sees the host's paths, so it cannot be given a directory at another path; use --dir {}",
+                p.host.display(),
+                p.guest,
+                p.host.display()
+            );
+        }
+    } else if mode == Mode::Aot && program.kind == wasmfaas_engines::ProgramKind::WasmModule {
+        program = cache.artifact_for(engine, &program.path)?;
+    }
+    let program_name = std::path::Path::new(&args.target)
+        .file_stem()
+        .map_or_else(|| args.target.clone(), |s| s.to_string_lossy().into_owned());
+    let invocation = Invocation {
+        program_name,
+        args: args.guest_args.clone(),
+        env: args.env.clone(),
+        preopens: args.dirs.clone(),
+        stdout: StdoutMode::Inherit,
+    };
+    let outcome = engine.run(&program, mode, &invocation)?;
+    finish(args, &outcome)
+}
+
+fn run_suite_function(
+    args: &Args,
+    engine: &dyn Engine,
+    mode: Mode,
+    cache: &AotCache,
+) -> Result<ExitCode> {
+    let function = wasmfaas_suite::find(&args.target)
+        .map_err(|e| anyhow::anyhow!("{e}; or give the path of a module or executable"))?;
+    if !args.guest_args.is_empty() {
+        bail!(
+            "suite functions take their arguments from --size; to pass your own, run the module by path (artifacts/wasm/{}.wasm)",
+            function.name
+        );
+    }
+    if !args.dirs.is_empty() {
+        bail!(
+            "suite functions get their input and output directories from wasmfaas; --dir is for modules run by path"
+        );
+    }
+    let layout = args.project.layout();
+    let output = tempfile::Builder::new()
+        .prefix(&format!("wasmfaas-{}-", function.name))
+        .tempdir()
+        .context("creating the run's output directory")?;
+    let mut prepared = runner::prepare(
+        &layout,
+        function,
+        args.size,
+        engine,
+        mode,
+        output.path(),
+        cache,
+    )?;
+    prepared.invocation.env = args.env.clone();
+    let outcome = runner::run(&prepared, engine, mode)?;
+    let stdout = outcome.stdout.as_deref().unwrap_or_default();
+    std::io::stdout()
+        .write_all(stdout)
+        .context("writing the guest's output")?;
+    std::io::stdout().flush().ok();
+    if outcome.exit_code == 0 {
+        match wasmfaas_suite::check(
+            function,
+            args.size,
+            stdout,
+            output.path(),
+            &prepared.inputs_dir,
+        ) {
+            Ok(summary) => eprintln!("check passed: {summary}"),
+            Err(failure) => {
+                print_timing(args, &outcome);
+                eprintln!("wasmfaas: {failure}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    finish(args, &outcome)
+}
+
+fn print_timing(args: &Args, outcome: &Outcome) {
+    if args.timing {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        let p = &outcome.phases;
+        eprintln!(
+            "timing: load {:.3} ms, compile {:.3} ms, instantiate {:.3} ms, execute {:.3} ms, total {:.3} ms",
+            ms(p.load),
+            ms(p.compile),
+            ms(p.instantiate),
+            ms(p.execute),
+            ms(p.total())
+        );
+    }
+}
+
+fn finish(args: &Args, outcome: &Outcome) -> Result<ExitCode> {
+    print_timing(args, outcome);
+    if let Some(trap) = &outcome.trap {
+        eprintln!("wasmfaas: the guest trapped: {trap}");
+    }
+    Ok(ExitCode::from(
+        u8::try_from(outcome.exit_code & 0xff).unwrap_or(1),
+    ))
+}

@@ -1,0 +1,46 @@
+//! `wasmfaas`: run and measure serverless functions as WebAssembly and as native code.
+//!
+//! A thin layer over the libraries: it parses the command line, calls one subcommand, prints.
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+/// Exit code when wasmfaas itself fails (bad input, missing files), as runc and docker use it.
+pub const EXIT_ERROR: u8 = 125;
+
+/// Run and measure serverless functions as WebAssembly and as native code.
+#[derive(Debug, Parser)]
+#[command(name = "wasmfaas", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the suite: modules, native binaries, AOT artifacts and inputs; print their sizes.
+    Build(commands::build::Args),
+    /// Run one suite function, or any WASI module or native executable, once.
+    Run(commands::run::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("WASMFAAS_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => commands::build::run(args),
+        Command::Run(args) => commands::run::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("wasmfaas: error: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! WebAssembly engines, and the native process, behind one trait.
+//!
+//! An [`Engine`] runs a [`Program`] (a file: a wasm module, a precompiled artifact, or a native
+//! executable) with an [`Invocation`] (argv, env, preopened directories, stdio) and reports an
+//! [`Outcome`]: the exit code and the time of each phase. Every wasm engine gives the guest the
+//! same WASI view, so that differences between engines are the engines' own.
+//!
+//! Engines are found through [`registry`]: adding one is adding one module and one line there.
+
+mod aot_cache;
+mod error;
+mod invocation;
+mod native;
+mod program;
+mod wasmtime_engine;
+
+use std::time::Duration;
+
+pub use aot_cache::AotCache;
+pub use error::EngineError;
+pub use invocation::{Invocation, Preopen, StdoutMode};
+pub use native::NativeEngine;
+pub use program::{Program, ProgramKind};
+pub use wasmtime_engine::WasmtimeEngine;
+
+/// Exit code reported when the guest traps (as the wasmtime CLI does: 128 + SIGABRT).
+pub const EXIT_TRAP: i32 = 134;
+
+/// How an engine gets machine code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    /// Compiled when loaded, by the optimising compiler.
+    Jit,
+    /// Compiled ahead of time into an artifact that is loaded, not compiled, at run time.
+    Aot,
+    /// Compiled when loaded by a fast, non-optimising baseline compiler (wasmtime's Winch).
+    Baseline,
+    /// Interpreted.
+    Interp,
+    /// Native code run as an OS process: the engine is the CPU.
+    Native,
+}
+
+impl Mode {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Jit => "jit",
+            Mode::Aot => "aot",
+            Mode::Baseline => "baseline",
+            Mode::Interp => "interp",
+            Mode::Native => "native",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Mode::Jit,
+            Mode::Aot,
+            Mode::Baseline,
+            Mode::Interp,
+            Mode::Native,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+        .ok_or_else(|| format!("unknown mode {s:?}: expected jit, aot, baseline, interp or native"))
+    }
+}
+
+/// Time spent in each phase of one run. A phase an engine does not have stays zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// Creating the engine and reading or mapping the program (for AOT: deserialising it).
+    pub load: Duration,
+    /// Compiling the module (JIT and baseline modes).
+    pub compile: Duration,
+    /// Linking WASI and instantiating the module (for native: spawning the process).
+    pub instantiate: Duration,
+    /// Running the program to its exit.
+    pub execute: Duration,
+}
+
+impl Phases {
+    /// The sum of all phases.
+    pub fn total(&self) -> Duration {
+        self.load + self.compile + self.instantiate + self.execute
+    }
+}
+
+/// What one run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The guest's exit code ([`EXIT_TRAP`] after a trap; 128 + signal for a killed process).
+    pub exit_code: i32,
+    /// The trap message, when the guest trapped.
+    pub trap: Option<String>,
+    /// Standard output, when the invocation asked to capture it.
+    pub stdout: Option<Vec<u8>>,
+    /// Time of each phase.
+    pub phases: Phases,
+}
+
+/// One way of executing programs: a WebAssembly engine, or the native process launcher.
+pub trait Engine: Send + Sync {
+    /// The engine's name on the command line and in reports (`wasmtime`, `native`, …).
+    fn name(&self) -> &'static str;
+    /// The version of the engine (the crate version for embedded engines).
+    fn version(&self) -> String;
+    /// The modes this engine supports, the default first.
+    fn modes(&self) -> &'static [Mode];
+    /// Compiles a wasm module ahead of time into this engine's artifact for `mode`.
+    fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError>;
+    /// A fingerprint of everything an AOT artifact depends on: engine version and configuration.
+    /// Artifacts are cached under it, so a new version or configuration never reuses an old one.
+    fn artifact_fingerprint(&self) -> String;
+    /// The file extension of this engine's AOT artifacts, without the dot.
+    fn artifact_extension(&self) -> &'static str;
+    /// Runs `program` in `mode` to its exit.
+    fn run(
+        &self,
+        program: &Program,
+        mode: Mode,
+        invocation: &Invocation,
+    ) -> Result<Outcome, EngineError>;
+}
+
+/// Every engine compiled into this build, by name.
+pub fn registry() -> Vec<Box<dyn Engine>> {
+    vec![Box::new(NativeEngine), Box::new(WasmtimeEngine::new())]
+}
+
+/// The engine called `name`, or an error listing the engines there are.
+pub fn engine(name: &str) -> Result<Box<dyn Engine>, EngineError> {
+    let mut engines = registry();
+    match engines.iter().position(|e| e.name() == name) {
+        Some(i) => Ok(engines.swap_remove(i)),
+        None => Err(EngineError::UnknownEngine {
+            name: name.to_owned(),
+            known: engines
+                .iter()
+                .map(|e| e.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}

@@ -1,0 +1,115 @@
+//! The native engine: a program run as a plain OS process.
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::{
+    Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind, StdoutMode,
+};
+
+/// Runs native executables as child processes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NativeEngine;
+
+impl Engine for NativeEngine {
+    fn name(&self) -> &'static str {
+        "native"
+    }
+
+    fn version(&self) -> String {
+        std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map_or_else(|_| "unknown".into(), |v| format!("linux {}", v.trim()))
+    }
+
+    fn modes(&self) -> &'static [Mode] {
+        &[Mode::Native]
+    }
+
+    fn precompile(&self, _wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
+        Err(EngineError::UnsupportedMode {
+            engine: "native",
+            mode: Mode::Aot,
+            supported: "native".into(),
+        })
+    }
+
+    fn artifact_fingerprint(&self) -> String {
+        "native".into()
+    }
+
+    fn artifact_extension(&self) -> &'static str {
+        ""
+    }
+
+    fn run(
+        &self,
+        program: &Program,
+        mode: Mode,
+        invocation: &Invocation,
+    ) -> Result<Outcome, EngineError> {
+        if mode != Mode::Native {
+            return Err(EngineError::UnsupportedMode {
+                engine: "native",
+                mode,
+                supported: "native".into(),
+            });
+        }
+        if program.kind != ProgramKind::Elf {
+            return Err(EngineError::WrongKind {
+                path: program.path.clone(),
+                problem: format!(
+                    "is {}; the native engine runs native executables (use --engine wasmtime for wasm)",
+                    program.kind.describe()
+                ),
+            });
+        }
+        let mut command = Command::new(&program.path);
+        command
+            .arg0(&invocation.program_name)
+            .args(&invocation.args)
+            .env_clear()
+            .envs(invocation.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .stdout(match invocation.stdout {
+                StdoutMode::Inherit => Stdio::inherit(),
+                StdoutMode::Capture { .. } => Stdio::piped(),
+            });
+        let mut phases = Phases::default();
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|source| EngineError::Spawn {
+            path: program.path.clone(),
+            source,
+        })?;
+        phases.instantiate = started.elapsed();
+        let started = Instant::now();
+        let stdout = match (child.stdout.take(), invocation.stdout) {
+            (Some(pipe), StdoutMode::Capture { limit }) => {
+                let mut buffer = Vec::new();
+                pipe.take(limit as u64)
+                    .read_to_end(&mut buffer)
+                    .map_err(|source| EngineError::Spawn {
+                        path: program.path.clone(),
+                        source,
+                    })?;
+                Some(buffer)
+            }
+            _ => None,
+        };
+        let status = child.wait().map_err(|source| EngineError::Spawn {
+            path: program.path.clone(),
+            source,
+        })?;
+        phases.execute = started.elapsed();
+        let exit_code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        Ok(Outcome {
+            exit_code,
+            trap: None,
+            stdout,
+            phases,
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! wasmtime: Cranelift JIT, AOT artifacts (`.cwasm`), and the Winch baseline compiler.
+use std::path::Path;
+use std::time::Instant;
+
+use wasmtime::{Config, Linker, Module, Store, Strategy};
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+use crate::{
+    EXIT_TRAP, Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind,
+    StdoutMode,
+};
+
+const NAME: &str = "wasmtime";
+
+/// The wasmtime engine, embedded.
+#[derive(Debug, Default, Clone)]
+pub struct WasmtimeEngine {}
+
+impl WasmtimeEngine {
+    /// The engine with wasmtime's default, optimising configuration.
+    pub fn new() -> Self {
+        Self {}
+    }
+
+    fn config(strategy: Strategy) -> Config {
+        let mut config = Config::new();
+        config.strategy(strategy);
+        config
+    }
+
+    fn engine(&self, mode: Mode) -> Result<wasmtime::Engine, EngineError> {
+        let strategy = match mode {
+            Mode::Jit | Mode::Aot => Strategy::Cranelift,
+            Mode::Baseline => Strategy::Winch,
+            mode => {
+                return Err(EngineError::UnsupportedMode {
+                    engine: NAME,
+                    mode,
+                    supported: supported(),
+                });
+            }
+        };
+        wasmtime::Engine::new(&Self::config(strategy)).map_err(|e| engine_error(&e))
+    }
+
+    fn load(
+        &self,
+        engine: &wasmtime::Engine,
+        program: &Program,
+        mode: Mode,
+        phases: &mut Phases,
+    ) -> Result<Module, EngineError> {
+        let path = &program.path;
+        match (mode, program.kind) {
+            (Mode::Jit | Mode::Baseline, ProgramKind::WasmModule) => {
+                let started = Instant::now();
+                let bytes = std::fs::read(path).map_err(|source| EngineError::Read { path: path.clone(), source })?;
+                phases.load += started.elapsed();
+                let started = Instant::now();
+                let module = Module::from_binary(engine, &bytes)
+                    .map_err(|e| EngineError::InvalidModule { path: path.clone(), reason: root_cause(&e) })?;
+                phases.compile = started.elapsed();
+                Ok(module)
+            }
+            (Mode::Aot, ProgramKind::WasmtimeArtifact) => {
+                let started = Instant::now();
+                // SAFETY: the file is a wasmtime artifact (checked by its bytes) that wasmtime
+                // verifies against this engine's version and configuration before use; it must
+                // come from a trusted source, which the AOT cache or `wasmfaas build` is.
+                let module = unsafe { Module::deserialize_file(engine, path) }.map_err(|e| EngineError::IncompatibleArtifact {
+                    path: path.clone(),
+                    engine: NAME,
+                    reason: root_cause(&e),
+                })?;
+                phases.load += started.elapsed();
+                Ok(module)
+            }
+            (Mode::Aot, ProgramKind::WasmModule) => Err(EngineError::WrongKind {
+                path: path.clone(),
+                problem: "is a module, not a precompiled artifact: compile it first (the AOT cache does this)".into(),
+            }),
+            (_, ProgramKind::WasmtimeArtifact) => Err(EngineError::WrongKind {
+                path: path.clone(),
+                problem: format!("is a wasmtime precompiled artifact: run it with --mode aot, not --mode {mode}"),
+            }),
+            (_, kind) => Err(EngineError::WrongKind {
+                path: path.clone(),
+                problem: format!("is {}; wasmtime runs WebAssembly modules (.wasm) and its own .cwasm artifacts", kind.describe()),
+            }),
+        }
+    }
+}
+
+fn supported() -> String {
+    "jit, aot, baseline".to_owned()
+}
+
+fn engine_error(e: &wasmtime::Error) -> EngineError {
+    EngineError::Engine {
+        engine: NAME,
+        message: format!("{e:#}"),
+    }
+}
+
+/// The innermost message of an error chain, which is where wasmtime says what is wrong.
+fn root_cause(e: &wasmtime::Error) -> String {
+    e.chain().last().map(|c| c.to_string()).unwrap_or_default()
+}
+
+fn wasi_context(
+    invocation: &Invocation,
+) -> Result<(WasiP1Ctx, Option<MemoryOutputPipe>), EngineError> {
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .args(&invocation.argv())
+        .envs(&invocation.env)
+        .inherit_stdin()
+        .inherit_stderr()
+        // Synchronous embedding: file I/O on this thread, not handed to a blocking pool.
+        .allow_blocking_current_thread(true);
+    let captured = match invocation.stdout {
+        StdoutMode::Inherit => {
+            builder.inherit_stdout();
+            None
+        }
+        StdoutMode::Capture { limit } => {
+            let pipe = MemoryOutputPipe::new(limit);
+            builder.stdout(pipe.clone());
+            Some(pipe)
+        }
+    };
+    for preopen in &invocation.preopens {
+        builder
+            .preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadWrite)
+            .map_err(|e| EngineError::Preopen {
+                host: preopen.host.clone(),
+                reason: root_cause(&e),
+            })?;
+    }
+    Ok((builder.build_p1(), captured))
+}
+
+/// Refuses a module that imports anything the linker does not define, naming the import.
+fn check_imports(
+    path: &Path,
+    module: &Module,
+    linker: &Linker<WasiP1Ctx>,
+    store: &mut Store<WasiP1Ctx>,
+) -> Result<(), EngineError> {
+    for import in module.imports() {
+        if linker
+            .get(&mut *store, import.module(), import.name())
+            .is_err()
+        {
+            return Err(EngineError::UnknownImport {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the module imports `{}::{}`, which is not provided",
+                    import.module(),
+                    import.name()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Engine for WasmtimeEngine {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn version(&self) -> String {
+        env!("WASMFAAS_WASMTIME_VERSION").to_owned()
+    }
+
+    fn modes(&self) -> &'static [Mode] {
+        &[Mode::Jit, Mode::Aot, Mode::Baseline]
+    }
+
+    fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
+        let engine = self.engine(Mode::Aot)?;
+        engine.precompile_module(wasm).map_err(|e| engine_error(&e))
+    }
+
+    fn artifact_fingerprint(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let engine = wasmtime::Engine::new(&Self::config(Strategy::Cranelift));
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        if let Ok(engine) = engine {
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+        }
+        format!("{NAME}-{}-{:016x}", self.version(), hasher.finish())
+    }
+
+    fn artifact_extension(&self) -> &'static str {
+        "cwasm"
+    }
+
+    fn run(
+        &self,
+        program: &Program,
+        mode: Mode,
+        invocation: &Invocation,
+    ) -> Result<Outcome, EngineError> {
+        let mut phases = Phases::default();
+        let started = Instant::now();
+        let engine = self.engine(mode)?;
+        phases.load = started.elapsed();
+        let module = self.load(&engine, program, mode, &mut phases)?;
+
+        let started = Instant::now();
+        let (context, captured) = wasi_context(invocation)?;
+        let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+        p1::add_to_linker_sync(&mut linker, |cx| cx).map_err(|e| engine_error(&e))?;
+        let mut store = Store::new(&engine, context);
+        check_imports(&program.path, &module, &linker, &mut store)?;
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .map_err(|e| engine_error(&e))?;
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .map_err(|_| EngineError::WrongKind {
+                path: program.path.clone(),
+                problem: "exports no `_start` function: it is not a WASI command module".into(),
+            })?;
+        phases.instantiate = started.elapsed();
+
+        let started = Instant::now();
+        let result = start.call(&mut store, ());
+        phases.execute = started.elapsed();
+        let (exit_code, trap) = match result {
+            Ok(()) => (0, None),
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => (exit.0, None),
+                None => (EXIT_TRAP, Some(format!("{e:#}"))),
+            },
+        };
+        drop(store);
+        let stdout = captured.map(|pipe| pipe.contents().to_vec());
+        Ok(Outcome {
+            exit_code,
+            trap,
+            stdout,
+            phases,
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! Building the suite: the functions for wasm32-wasip1 and natively (static, musl), the AOT
+//! artifacts of each module, and the inputs.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+use wasmfaas_engines::{Engine, EngineError};
+
+use crate::{Layout, Size, functions, inputs};
+
+/// The WebAssembly target of the modules.
+pub const WASM_TARGET: &str = "wasm32-wasip1";
+/// The native target: static binaries that run in any container base, even `scratch`.
+pub const NATIVE_TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// Why the suite could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// cargo could not be started.
+    #[error("cannot run cargo for {}: {source}; is the Rust toolchain installed (rustup)?", manifest.display())]
+    Cargo {
+        /// The functions' manifest.
+        manifest: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// cargo failed.
+    #[error("cargo build --target {target} failed for {} (its errors are above); if the target is missing: rustup target add {target}", manifest.display())]
+    Compile {
+        /// The target.
+        target: &'static str,
+        /// The functions' manifest.
+        manifest: PathBuf,
+    },
+    /// An artifact could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An engine could not precompile a module.
+    #[error("precompiling {function}: {source}")]
+    Precompile {
+        /// The function.
+        function: &'static str,
+        /// The engine's error.
+        source: EngineError,
+    },
+    /// Inputs could not be generated.
+    #[error(transparent)]
+    Inputs(#[from] inputs::InputError),
+}
+
+/// The sizes of one function's artifacts, in bytes.
+#[derive(Debug, Clone)]
+pub struct ArtifactSizes {
+    /// The function.
+    pub function: &'static str,
+    /// Its module.
+    pub wasm: u64,
+    /// Its AOT artifact per engine: (engine, bytes).
+    pub aot: Vec<(&'static str, u64)>,
+    /// Its static native binary.
+    pub native: u64,
+}
+
+/// Compiles the functions for `target` with cargo (incremental: unchanged code is not rebuilt).
+/// cargo's own progress and errors go to stderr.
+pub fn compile(layout: &Layout, target: &'static str) -> Result<(), BuildError> {
+    let manifest = layout.source.join("Cargo.toml");
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--target",
+            target,
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .current_dir(&layout.source)
+        // When run under `cargo run`/`cargo test`, do not inherit the outer build's settings.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .map_err(|source| BuildError::Cargo {
+            manifest: manifest.clone(),
+            source,
+        })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(BuildError::Compile { target, manifest })
+    }
+}
+
+/// Copies `from` to `to` unless `to` already has the same bytes (keeps mtimes of unchanged files).
+fn install(from: &Path, to: &Path) -> Result<(), BuildError> {
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Write { path, source }
+    };
+    let bytes = std::fs::read(from).map_err(err(from))?;
+    if std::fs::read(to).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to.parent().unwrap_or(Path::new("."))).map_err(err(to))?;
+    std::fs::write(to, &bytes).map_err(err(to))?;
+    set_executable(to).map_err(err(to))
+}
+
+fn set_executable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+/// The key file next to an AOT artifact: what it was compiled from and by.
+fn aot_key_path(artifact: &Path) -> PathBuf {
+    let mut name = artifact.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
+fn aot_key(wasm: &[u8], engine: &dyn Engine) -> String {
+    format!(
+        "{} {}",
+        hex::encode(Sha256::digest(wasm)),
+        engine.artifact_fingerprint()
+    )
+}
+
+/// Whether `artifact` was compiled from this `wasm` by this engine build and configuration.
+pub fn aot_is_current(artifact: &Path, wasm: &Path, engine: &dyn Engine) -> bool {
+    let (Ok(key), Ok(bytes)) = (
+        std::fs::read_to_string(aot_key_path(artifact)),
+        std::fs::read(wasm),
+    ) else {
+        return false;
+    };
+    artifact.is_file() && key == aot_key(&bytes, engine)
+}
+
+/// Compiles every module ahead of time for `engine`, unless its artifact is current.
+pub fn precompile(layout: &Layout, engine: &dyn Engine) -> Result<(), BuildError> {
+    for function in functions() {
+        let wasm_path = layout.wasm(function.name);
+        let artifact = layout.aot(engine.name(), function.name, engine.artifact_extension());
+        if aot_is_current(&artifact, &wasm_path, engine) {
+            continue;
+        }
+        let wasm = std::fs::read(&wasm_path).map_err(|source| BuildError::Write {
+            path: wasm_path.clone(),
+            source,
+        })?;
+        let compiled = engine
+            .precompile(&wasm)
+            .map_err(|source| BuildError::Precompile {
+                function: function.name,
+                source,
+            })?;
+        let write = |path: &Path, bytes: &[u8]| {
+            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+                .and_then(|()| std::fs::write(path, bytes))
+                .map_err(|source| BuildError::Write {
+                    path: path.to_path_buf(),
+                    source,
+                })
+        };
+        write(&artifact, &compiled)?;
+        write(&aot_key_path(&artifact), aot_key(&wasm, engine).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Builds everything: modules and native binaries, AOT artifacts for `engines`, and the inputs
+/// of `sizes`. Returns the artifact sizes.
+pub fn build_all(
+    layout: &Layout,
+    engines: &[&dyn Engine],
+    sizes: &[Size],
+) -> Result<Vec<ArtifactSizes>, BuildError> {
+    for target in [WASM_TARGET, NATIVE_TARGET] {
+        compile(layout, target)?;
+    }
+    let target_dir = layout.source.join("target");
+    for function in functions() {
+        install(
+            &target_dir
+                .join(WASM_TARGET)
+                .join("release")
+                .join(format!("{}.wasm", function.name)),
+            &layout.wasm(function.name),
+        )?;
+        install(
+            &target_dir
+                .join(NATIVE_TARGET)
+                .join("release")
+                .join(function.name),
+            &layout.native(function.name),
+        )?;
+    }
+    for engine in engines {
+        precompile(layout, *engine)?;
+    }
+    for &size in sizes {
+        inputs::generate(size, &layout.inputs(size))?;
+    }
+    Ok(artifact_sizes(layout, engines))
+}
+
+/// The sizes of every function's built artifacts (0 where one is missing).
+pub fn artifact_sizes(layout: &Layout, engines: &[&dyn Engine]) -> Vec<ArtifactSizes> {
+    let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    functions()
+        .iter()
+        .map(|f| ArtifactSizes {
+            function: f.name,
+            wasm: size(layout.wasm(f.name)),
+            aot: engines
+                .iter()
+                .map(|e| {
+                    (
+                        e.name(),
+                        size(layout.aot(e.name(), f.name, e.artifact_extension())),
+                    )
+                })
+                .collect(),
+            native: size(layout.native(f.name)),
+        })
+        .collect()
+}

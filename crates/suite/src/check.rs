@@ -1,0 +1,569 @@
+//! Output checks: each function's result verified independently of the function, from the
+//! workload its arguments define. Native and WebAssembly builds pass the same check; where
+//! floating point may differ between them (glibc or musl libm vs the wasm libm), the tolerance is
+//! stated next to the comparison.
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::inputs::{self, InputSpec, PHOTO_CENTER_RGB};
+use crate::{Function, Size};
+
+/// A function's output is not what its workload must give.
+#[derive(Debug, thiserror::Error)]
+#[error("{function} ({size}): output check failed: {problem}")]
+pub struct CheckError {
+    /// The function.
+    pub function: &'static str,
+    /// The size it ran at.
+    pub size: Size,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Checks one run's output: its stdout and the files it wrote to `output_dir`, given the inputs
+/// it read from `inputs_dir`. Returns a one-line summary of what was verified.
+pub fn check(
+    function: &Function,
+    size: Size,
+    stdout: &[u8],
+    output_dir: &Path,
+    inputs_dir: &Path,
+) -> Result<String, CheckError> {
+    let run = Run {
+        function,
+        size,
+        stdout: String::from_utf8_lossy(stdout).into_owned(),
+        output_dir,
+        inputs_dir,
+    };
+    let result = match function.name {
+        "audio-sine-wave" => run.audio_sine_wave(),
+        "fuzzysearch" => run.fuzzysearch(),
+        "n-body" => run.n_body(),
+        "prime-numbers" => run.prime_numbers(),
+        "whatlang" => run.whatlang(),
+        "zip-compression" => run.zip_compression(),
+        "aes" => run.aes(),
+        "checksum" => run.checksum(),
+        "diskio" => run.diskio(),
+        "float-operation" => run.float_operation(),
+        "imageprocessing" => run.imageprocessing(),
+        "linear-equations" => run.linear_equations(),
+        "matmul" => run.matmul(),
+        "hello" => run.hello(),
+        other => Err(format!("no check is defined for {other}")),
+    };
+    result.map_err(|problem| CheckError {
+        function: function.name,
+        size,
+        problem,
+    })
+}
+
+type Verdict = Result<String, String>;
+
+struct Run<'a> {
+    function: &'a Function,
+    size: Size,
+    stdout: String,
+    output_dir: &'a Path,
+    inputs_dir: &'a Path,
+}
+
+fn expect_eq<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    got: T,
+    expected: T,
+) -> Result<(), String> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!("{what} is {got:?}, expected {expected:?}"))
+    }
+}
+
+fn expect_close(what: &str, got: f64, expected: f64, tolerance: f64) -> Result<(), String> {
+    if (got - expected).abs() <= tolerance {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} is {got:e}, expected {expected:e} ± {tolerance:e}"
+        ))
+    }
+}
+
+impl Run<'_> {
+    /// The `key: value` lines of stdout.
+    fn fields(&self) -> BTreeMap<&str, &str> {
+        self.stdout
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .collect()
+    }
+
+    fn field(&self, key: &str) -> Result<&str, String> {
+        self.fields()
+            .get(key)
+            .copied()
+            .ok_or_else(|| format!("stdout has no `{key}:` line"))
+    }
+
+    fn number<T: std::str::FromStr>(&self, key: &str) -> Result<T, String> {
+        let raw = self.field(key)?;
+        raw.trim()
+            .parse()
+            .map_err(|_| format!("`{key}: {raw}` is not a number"))
+    }
+
+    fn arg<T: std::str::FromStr>(&self, index: usize) -> Result<T, String> {
+        self.function
+            .numeric_arg(self.size, index)
+            .ok_or_else(|| format!("argument {index} of size {} is not numeric", self.size))
+    }
+
+    fn read(&self, path: &Path) -> Result<Vec<u8>, String> {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+
+    fn hello(&self) -> Verdict {
+        expect_eq("stdout", self.stdout.as_str(), "hello from wasmfaas\n")?;
+        Ok("greeting printed".into())
+    }
+
+    fn audio_sine_wave(&self) -> Verdict {
+        let seconds: f64 = self.arg(0)?;
+        let expected_samples = (seconds * 44_100.0).round() as u64;
+        expect_eq("samples", self.number::<u64>("samples")?, expected_samples)?;
+        let path = self.output_dir.join("sine.wav");
+        let mut reader =
+            hound::WavReader::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let spec = reader.spec();
+        expect_eq(
+            "WAV format (channels, rate, bits)",
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (1, 44_100, 16),
+        )?;
+        let mut samples = 0u64;
+        let mut off_by_one = 0u64;
+        for (t, sample) in reader.samples::<i16>().enumerate() {
+            let sample = sample.map_err(|e| format!("{}: sample {t}: {e}", path.display()))?;
+            let phase = t as f64 * 440.0 * std::f64::consts::TAU / 44_100.0;
+            let expected = (phase.sin() * f64::from(i16::MAX)).round() as i16;
+            // Tolerance: 1 LSB. sin() of the wasm libm and of the native libm differ in the last
+            // bit for a few arguments, which can round a sample the other way.
+            match (i32::from(sample) - i32::from(expected)).abs() {
+                0 => {}
+                1 => off_by_one += 1,
+                d => {
+                    return Err(format!(
+                        "sample {t} is {sample}, expected {expected} (off by {d}, more than 1 LSB)"
+                    ));
+                }
+            }
+            samples += 1;
+        }
+        expect_eq("samples in the WAV file", samples, expected_samples)?;
+        Ok(format!(
+            "{samples} samples of 440 Hz within 1 LSB ({off_by_one} off by one)"
+        ))
+    }
+
+    fn fuzzysearch(&self) -> Verdict {
+        let corpus = self.read(&self.inputs_dir.join("fuzzysearch/corpus.txt"))?;
+        let lines = corpus.iter().filter(|&&b| b == b'\n').count();
+        expect_eq("lines indexed", self.number::<usize>("lines")?, lines)?;
+        let found: Vec<usize> = self
+            .field("match_lines")?
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("bad line number {s:?} in match_lines"))
+            })
+            .collect::<Result<_, _>>()?;
+        expect_eq("matches", self.number::<usize>("matches")?, found.len())?;
+        let planted = inputs::planted_lines(lines);
+        let missing: Vec<usize> = planted
+            .iter()
+            .copied()
+            .filter(|l| !found.contains(l))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "lines holding the query were not found: {missing:?}"
+            ));
+        }
+        Ok(format!(
+            "all {} lines holding the query among {} hits",
+            planted.len(),
+            found.len()
+        ))
+    }
+
+    fn n_body(&self) -> Verdict {
+        let steps: u64 = self.arg(0)?;
+        // The Computer Language Benchmarks Game's published output for n-body.
+        expect_eq(
+            "energy_before",
+            self.field("energy_before")?,
+            "-0.169075164",
+        )?;
+        let after: f64 = self.number("energy_after")?;
+        if steps == 1000 {
+            expect_eq("energy_after", self.field("energy_after")?, "-0.169087605")?;
+        } else {
+            // The integrator is symplectic: energy drifts by far less than 1e-4 relative.
+            expect_close("energy_after", after, -0.169_075_164, 0.169_075_164e-4)?;
+        }
+        Ok(format!("energy {after:.9} after {steps} steps"))
+    }
+
+    fn prime_numbers(&self) -> Verdict {
+        let limit: usize = self.arg(0)?;
+        // Sieve of Eratosthenes: another algorithm than the function's trial division.
+        let mut composite = vec![false; limit + 1];
+        let mut primes = Vec::new();
+        for n in 2..=limit {
+            if !composite[n] {
+                primes.push(n);
+                (n * n..=limit).step_by(n).for_each(|m| composite[m] = true);
+            }
+        }
+        let mut printed = 0usize;
+        for (index, line) in self
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("count:"))
+            .enumerate()
+        {
+            let value: usize = line
+                .trim()
+                .parse()
+                .map_err(|_| format!("line {} is not a number: {line:?}", index + 1))?;
+            match primes.get(index) {
+                Some(&p) if p == value => printed += 1,
+                Some(&p) => {
+                    return Err(format!(
+                        "prime #{} is printed as {value}, expected {p}",
+                        index + 1
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "{value} printed beyond the last prime up to {limit}"
+                    ));
+                }
+            }
+        }
+        expect_eq("primes printed", printed, primes.len())?;
+        expect_eq("count", self.number::<usize>("count")?, primes.len())?;
+        Ok(format!("all {} primes up to {limit}", primes.len()))
+    }
+
+    fn whatlang(&self) -> Verdict {
+        let spec = InputSpec::of(self.size);
+        let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
+        if spec.whatlang_lines == 0 {
+            expected.insert("eng", 1);
+        } else {
+            for i in 0..spec.whatlang_lines {
+                *expected.entry(inputs::whatlang_line(i).0).or_default() += 1;
+            }
+        }
+        let total: u64 = expected.values().sum();
+        expect_eq("texts", self.number::<u64>("texts")?, total)?;
+        let detected: BTreeMap<&str, u64> = self
+            .field("languages")?
+            .split(',')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(code, n)| {
+                n.parse()
+                    .map(|n| (code, n))
+                    .map_err(|_| format!("bad count in languages: {pair}", pair = code))
+            })
+            .collect::<Result<_, _>>()?;
+        // Tolerance: a detector may miss a few short texts; 2% per language at most.
+        for (code, &want) in &expected {
+            let got = detected.get(code).copied().unwrap_or(0);
+            if got.abs_diff(want) * 50 > want {
+                return Err(format!(
+                    "{code}: {got} texts detected, expected {want} (± 2%); detected: {detected:?}"
+                ));
+            }
+        }
+        Ok(format!("{total} texts in {} languages", expected.len()))
+    }
+
+    fn zip_compression(&self) -> Verdict {
+        let folder = self.inputs_dir.join("zip-compression");
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .map_err(|e| format!("cannot list {}: {e}", folder.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let path = self.output_dir.join("archive.zip");
+        let file = std::fs::File::open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let mut archive = zip::ZipArchive::new(file)
+            .map_err(|e| format!("{} is not a zip archive: {e}", path.display()))?;
+        let mut sorted: Vec<String> = archive
+            .file_names()
+            .map(|name| {
+                name.map(|n| n.into_owned())
+                    .map_err(|e| format!("{}: bad entry name: {e}", path.display()))
+            })
+            .collect::<Result<_, _>>()?;
+        sorted.sort();
+        expect_eq("archive entries", sorted, names.clone())?;
+        let mut bytes_in = 0u64;
+        for name in &names {
+            let mut entry = archive.by_name(name).map_err(|e| format!("{name}: {e}"))?;
+            expect_eq(
+                &format!("compression of {name}"),
+                entry.compression(),
+                zip::CompressionMethod::Deflated,
+            )?;
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut content)
+                .map_err(|e| format!("cannot decompress {name}: {e}"))?;
+            if content != self.read(&folder.join(name))? {
+                return Err(format!(
+                    "{name} decompresses to other bytes than the input file"
+                ));
+            }
+            bytes_in += content.len() as u64;
+        }
+        expect_eq("files", self.number::<usize>("files")?, names.len())?;
+        expect_eq("bytes_in", self.number::<u64>("bytes_in")?, bytes_in)?;
+        Ok(format!(
+            "{} files, {bytes_in} bytes, decompress to the inputs",
+            names.len()
+        ))
+    }
+
+    fn aes(&self) -> Verdict {
+        use aes::cipher::{AsyncStreamCipher, KeyIvInit};
+        use wasmfaas_workload::{SplitMix64, seeds, text};
+        let (length, rounds): (usize, u64) = (self.arg(0)?, self.arg(1)?);
+        let mut rng = SplitMix64::new(seeds::AES);
+        let mut key = [0u8; 16];
+        rng.fill_bytes(&mut key);
+        let plaintext = text(length, seeds::AES);
+        let mut digest = Sha256::new();
+        let mut iv = [0u8; 16];
+        for _ in 0..rounds {
+            rng.fill_bytes(&mut iv);
+            let mut buffer = plaintext.clone();
+            cfb_mode::Encryptor::<aes::Aes128>::new(&key.into(), &iv.into()).encrypt(&mut buffer);
+            digest.update(&buffer);
+        }
+        expect_eq(
+            "sha256 of the ciphertexts",
+            self.field("sha256")?,
+            hex::encode(digest.finalize()).as_str(),
+        )?;
+        expect_eq(
+            "bytes",
+            self.number::<u64>("bytes")?,
+            length as u64 * rounds,
+        )?;
+        Ok(format!(
+            "{rounds} AES-128-CFB ciphertexts of {length} bytes"
+        ))
+    }
+
+    fn checksum(&self) -> Verdict {
+        let data = self.read(&self.inputs_dir.join("checksum/disk.img"))?;
+        expect_eq("bytes", self.number::<u64>("bytes")?, data.len() as u64)?;
+        expect_eq(
+            "md5",
+            self.field("md5")?,
+            hex::encode(md5::Md5::digest(&data)).as_str(),
+        )?;
+        expect_eq(
+            "sha256",
+            self.field("sha256")?,
+            hex::encode(Sha256::digest(&data)).as_str(),
+        )?;
+        expect_eq(
+            "sha512",
+            self.field("sha512")?,
+            hex::encode(Sha512::digest(&data)).as_str(),
+        )?;
+        Ok(format!("md5, sha256, sha512 of {} bytes", data.len()))
+    }
+
+    fn diskio(&self) -> Verdict {
+        let lines: usize = self.arg(1)?;
+        let both = self.function.arg_templates(self.size).get(2) == Some(&"both");
+        let mut digest = Sha256::new();
+        let mut bytes = 0u64;
+        for i in 1..=lines {
+            let line = wasmfaas_workload::diskio_line(i);
+            bytes += line.len() as u64;
+            digest.update(line.as_bytes());
+        }
+        expect_eq(
+            "lines_written",
+            self.number::<usize>("lines_written")?,
+            lines,
+        )?;
+        expect_eq(
+            "lines_read_buffered",
+            self.number::<usize>("lines_read_buffered")?,
+            lines,
+        )?;
+        expect_eq(
+            "sha256 of the lines read",
+            self.field("sha256")?,
+            hex::encode(digest.finalize()).as_str(),
+        )?;
+        let written = self.output_dir.join("buffered.txt");
+        let size = std::fs::metadata(&written)
+            .map_err(|e| format!("{}: {e}", written.display()))?
+            .len();
+        expect_eq("size of buffered.txt", size, bytes)?;
+        if both {
+            expect_eq(
+                "lines_read_unbuffered",
+                self.number::<usize>("lines_read_unbuffered")?,
+                lines,
+            )?;
+        }
+        Ok(format!(
+            "{lines} lines written and read back{}",
+            if both {
+                ", buffered and unbuffered"
+            } else {
+                ""
+            }
+        ))
+    }
+
+    fn float_operation(&self) -> Verdict {
+        let n: u64 = self.arg(0)?;
+        let (mut sin_sum, mut cos_sum, mut sqrt_sum) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..n {
+            let x = i as f64;
+            sin_sum += x.sin();
+            cos_sum += x.cos();
+            sqrt_sum += x.sqrt();
+        }
+        // Tolerance: each of n terms may differ by an ulp between libms; 1e-12 per term, relative
+        // to the magnitude of the sum.
+        let tolerance = |sum: f64| 1e-12 * n as f64 * (1.0 + sum.abs() / n.max(1) as f64);
+        expect_close(
+            "sin_sum",
+            self.number("sin_sum")?,
+            sin_sum,
+            tolerance(sin_sum),
+        )?;
+        expect_close(
+            "cos_sum",
+            self.number("cos_sum")?,
+            cos_sum,
+            tolerance(cos_sum),
+        )?;
+        expect_close(
+            "sqrt_sum",
+            self.number("sqrt_sum")?,
+            sqrt_sum,
+            tolerance(sqrt_sum),
+        )?;
+        Ok(format!("sums of sin, cos, sqrt over {n} numbers"))
+    }
+
+    fn imageprocessing(&self) -> Verdict {
+        let (width, height) = InputSpec::of(self.size).photo;
+        expect_eq(
+            "input",
+            self.field("input")?,
+            format!("{width}x{height}").as_str(),
+        )?;
+        let path = self.output_dir.join("photo.png");
+        let file = std::fs::File::open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .map_err(|e| format!("{} is not a PNG: {e}", path.display()))?;
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap_or(0)];
+        let info = reader
+            .next_frame(&mut pixels)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        expect_eq("PNG size", (info.width, info.height), (800, 800))?;
+        expect_eq("PNG colour type", info.color_type, png::ColorType::Rgb)?;
+        let pixel = |x: usize, y: usize| -> [u8; 3] {
+            let at = (y * 800 + x) * 3;
+            [pixels[at], pixels[at + 1], pixels[at + 2]]
+        };
+        // Rotated by 45°, the corners of the canvas map outside the picture: black.
+        expect_eq("corner pixel", pixel(2, 2), [0, 0, 0])?;
+        // The flat square in the middle of the photo, inverted; ± 12 for JPEG and resampling.
+        let inverted = PHOTO_CENTER_RGB.map(|c| 255 - c);
+        let center = pixel(400, 400);
+        if center
+            .iter()
+            .zip(inverted)
+            .any(|(&got, want)| got.abs_diff(want) > 12)
+        {
+            return Err(format!(
+                "centre pixel is {center:?}, expected the inverted square {inverted:?} ± 12"
+            ));
+        }
+        let mut sums = [0u64; 3];
+        for rgb in pixels[..800 * 800 * 3].chunks_exact(3) {
+            (0..3).for_each(|c| sums[c] += u64::from(rgb[c]));
+        }
+        let means = sums
+            .map(|s| format!("{:.3}", s as f64 / 640_000.0))
+            .join(",");
+        expect_eq("mean_rgb", self.field("mean_rgb")?, means.as_str())?;
+        Ok(format!(
+            "{width}x{height} photo inverted, resized to 800x800, rotated 45°"
+        ))
+    }
+
+    fn linear_equations(&self) -> Verdict {
+        let n: usize = self.arg(0)?;
+        expect_eq("n", self.number::<usize>("n")?, n)?;
+        // The right-hand side is A·1, so the exact solution is all ones; the matrix is diagonally
+        // dominant (well conditioned), so elimination is accurate to ~1e-13.
+        expect_close("x_sum", self.number("x_sum")?, n as f64, 1e-9 * n as f64)?;
+        expect_close("x_max_error", self.number("x_max_error")?, 0.0, 1e-9)?;
+        Ok(format!("{n}×{n} system solved, solution all ones"))
+    }
+
+    fn matmul(&self) -> Verdict {
+        use wasmfaas_workload::{matrix, seeds};
+        let n: usize = self.arg(0)?;
+        let a = matrix(n, seeds::MATMUL_A);
+        let b = matrix(n, seeds::MATMUL_B);
+        // sum(A·B) = Σ_k (column sum k of A)·(row sum k of B); trace(A·B) = Σ_i Σ_k A_ik·B_ki:
+        // both O(n²), computed without the product.
+        let (mut sum, mut sum_scale, mut trace, mut trace_scale) = (0.0, 0.0, 0.0, 0.0);
+        for k in 0..n {
+            let column: f64 = (0..n).map(|i| a[i * n + k]).sum();
+            let row: f64 = b[k * n..(k + 1) * n].iter().sum();
+            sum += column * row;
+            sum_scale += (column * row).abs();
+        }
+        for i in 0..n {
+            for k in 0..n {
+                trace += a[i * n + k] * b[k * n + i];
+                trace_scale += (a[i * n + k] * b[k * n + i]).abs();
+            }
+        }
+        // Tolerance: 1e-9 relative to the magnitude of the terms (summation order differs).
+        expect_close("sum", self.number("sum")?, sum, 1e-9 * (1.0 + sum_scale))?;
+        expect_close(
+            "trace",
+            self.number("trace")?,
+            trace,
+            1e-9 * (1.0 + trace_scale),
+        )?;
+        Ok(format!("sum and trace of the {n}×{n} product"))
+    }
+}

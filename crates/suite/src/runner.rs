@@ -1,0 +1,131 @@
+//! Running a suite function: the program and invocation for an engine and mode, and its check.
+use std::path::{Path, PathBuf};
+
+use wasmfaas_engines::{
+    AotCache, Engine, EngineError, Invocation, Mode, Outcome, Preopen, Program, StdoutMode,
+};
+
+use crate::build::aot_is_current;
+use crate::manifest::{GUEST_INPUT, GUEST_OUTPUT};
+use crate::{Function, Layout, Size, inputs};
+
+/// The most standard output a suite run keeps for its check (large prime-numbers prints ~2.5 MB).
+pub const STDOUT_LIMIT: usize = 256 << 20;
+
+/// Why a suite function could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A build artifact is missing.
+    #[error("{} is missing: build the suite first with `wasmfaas build`", path.display())]
+    NotBuilt {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// The inputs of a size were not generated.
+    #[error("the inputs of size {size} are missing in {}: generate them with `wasmfaas build --size {size}`", path.display())]
+    NoInputs {
+        /// The size.
+        size: Size,
+        /// Where they should be.
+        path: PathBuf,
+    },
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// One run of a suite function, ready to start.
+#[derive(Debug)]
+pub struct PreparedRun {
+    /// The program to run (module, artifact or native binary).
+    pub program: Program,
+    /// Its command line, directories and stdio.
+    pub invocation: Invocation,
+    /// The host folder of the inputs.
+    pub inputs_dir: PathBuf,
+}
+
+/// Prepares `function` at `size` for `engine` in `mode`, writing its output files to
+/// `output_dir`. For AOT, uses the artifact `wasmfaas build` made when it is current for this
+/// engine, else compiles one through `cache`.
+pub fn prepare(
+    layout: &Layout,
+    function: &Function,
+    size: Size,
+    engine: &dyn Engine,
+    mode: Mode,
+    output_dir: &Path,
+    cache: &AotCache,
+) -> Result<PreparedRun, RunError> {
+    let inputs_dir = layout.inputs(size);
+    let needs_inputs = function
+        .arg_templates(size)
+        .iter()
+        .any(|a| a.contains("{input}"));
+    if needs_inputs && !inputs::are_complete(&inputs_dir) {
+        return Err(RunError::NoInputs {
+            size,
+            path: inputs_dir,
+        });
+    }
+    let existing = |path: PathBuf| {
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(RunError::NotBuilt { path })
+        }
+    };
+    let (program, args, preopens) = if mode == Mode::Native {
+        let program = Program::open(existing(layout.native(function.name))?)?;
+        let args = function.args(size, &path_str(&inputs_dir), &path_str(output_dir));
+        (program, args, Vec::new())
+    } else {
+        let wasm = existing(layout.wasm(function.name))?;
+        let program = match mode {
+            Mode::Aot => {
+                let built = layout.aot(engine.name(), function.name, engine.artifact_extension());
+                if aot_is_current(&built, &wasm, engine) {
+                    Program::open(built)?
+                } else {
+                    cache.artifact_for(engine, &wasm)?
+                }
+            }
+            _ => Program::open(wasm)?,
+        };
+        let args = function.args(size, GUEST_INPUT, GUEST_OUTPUT);
+        let mut preopens = vec![Preopen {
+            host: output_dir.to_path_buf(),
+            guest: GUEST_OUTPUT.into(),
+        }];
+        if needs_inputs {
+            preopens.push(Preopen {
+                host: inputs_dir.clone(),
+                guest: GUEST_INPUT.into(),
+            });
+        }
+        (program, args, preopens)
+    };
+    let invocation = Invocation {
+        program_name: function.name.to_owned(),
+        args,
+        env: Vec::new(),
+        preopens,
+        stdout: StdoutMode::Capture {
+            limit: STDOUT_LIMIT,
+        },
+    };
+    Ok(PreparedRun {
+        program,
+        invocation,
+        inputs_dir,
+    })
+}
+
+/// Runs a prepared run on `engine` in `mode`.
+pub fn run(prepared: &PreparedRun, engine: &dyn Engine, mode: Mode) -> Result<Outcome, RunError> {
+    Ok(engine.run(&prepared.program, mode, &prepared.invocation)?)
+}
+
+fn path_str(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
