@@ -27,10 +27,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("WASMFAAS_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
+    if std::env::var_os("WASMFAAS_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("WASMFAAS_LOG"))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args),

@@ -63,7 +63,9 @@ impl AotCache {
             })?;
             write_atomically(&path, &artifact)?;
         }
-        Program::open(&path)
+        let mut program = Program::open(&path)?;
+        program.source = module.to_path_buf();
+        Ok(program)
     }
 }
 

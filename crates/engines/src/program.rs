@@ -56,6 +56,9 @@ impl ProgramKind {
 pub struct Program {
     /// Where the program is.
     pub path: PathBuf,
+    /// The file the user named: `path` itself, or the module an AOT artifact was compiled from.
+    /// Messages name this one.
+    pub source: PathBuf,
     /// What it is.
     pub kind: ProgramKind,
 }
@@ -87,7 +90,11 @@ impl Program {
             ProgramKind::Elf => ProgramKind::detect(&std::fs::read(&path).map_err(read_err)?),
             kind => kind,
         };
-        Ok(Program { path, kind })
+        Ok(Program {
+            source: path.clone(),
+            path,
+            kind,
+        })
     }
 
     /// Whether this is WebAssembly (a module or an artifact of a wasm engine).

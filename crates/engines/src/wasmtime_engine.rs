@@ -1,5 +1,6 @@
 //! wasmtime: Cranelift JIT, AOT artifacts (`.cwasm`), and the Winch baseline compiler.
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use wasmtime::{Config, Linker, Module, Store, Strategy};
@@ -15,13 +16,26 @@ use crate::{
 const NAME: &str = "wasmtime";
 
 /// The wasmtime engine, embedded.
-#[derive(Debug, Default, Clone)]
-pub struct WasmtimeEngine {}
+///
+/// Like a serverless host, it creates wasmtime's engine (compiler settings, code registry) and
+/// its WASI linker once per process and strategy; every run gets a fresh module load, store and
+/// instance. The run that creates them counts that time in its `load` phase.
+#[derive(Default)]
+pub struct WasmtimeEngine {
+    cranelift: OnceLock<(wasmtime::Engine, Linker<WasiP1Ctx>)>,
+    winch: OnceLock<(wasmtime::Engine, Linker<WasiP1Ctx>)>,
+}
+
+impl std::fmt::Debug for WasmtimeEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmtimeEngine").finish_non_exhaustive()
+    }
+}
 
 impl WasmtimeEngine {
     /// The engine with wasmtime's default, optimising configuration.
     pub fn new() -> Self {
-        Self {}
+        Self::default()
     }
 
     fn config(strategy: Strategy) -> Config {
@@ -30,10 +44,11 @@ impl WasmtimeEngine {
         config
     }
 
-    fn engine(&self, mode: Mode) -> Result<wasmtime::Engine, EngineError> {
-        let strategy = match mode {
-            Mode::Jit | Mode::Aot => Strategy::Cranelift,
-            Mode::Baseline => Strategy::Winch,
+    /// The engine and WASI linker of `mode`'s strategy, created on first use.
+    fn engine(&self, mode: Mode) -> Result<&(wasmtime::Engine, Linker<WasiP1Ctx>), EngineError> {
+        let (cell, strategy) = match mode {
+            Mode::Jit | Mode::Aot => (&self.cranelift, Strategy::Cranelift),
+            Mode::Baseline => (&self.winch, Strategy::Winch),
             mode => {
                 return Err(EngineError::UnsupportedMode {
                     engine: NAME,
@@ -42,7 +57,14 @@ impl WasmtimeEngine {
                 });
             }
         };
-        wasmtime::Engine::new(&Self::config(strategy)).map_err(|e| engine_error(&e))
+        if let Some(ready) = cell.get() {
+            return Ok(ready);
+        }
+        let engine =
+            wasmtime::Engine::new(&Self::config(strategy)).map_err(|e| engine_error(&e))?;
+        let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+        p1::add_to_linker_sync(&mut linker, |cx| cx).map_err(|e| engine_error(&e))?;
+        Ok(cell.get_or_init(|| (engine, linker)))
     }
 
     fn load(
@@ -181,15 +203,14 @@ impl Engine for WasmtimeEngine {
     }
 
     fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
-        let engine = self.engine(Mode::Aot)?;
+        let (engine, _) = self.engine(Mode::Aot)?;
         engine.precompile_module(wasm).map_err(|e| engine_error(&e))
     }
 
     fn artifact_fingerprint(&self) -> String {
         use std::hash::{Hash, Hasher};
-        let engine = wasmtime::Engine::new(&Self::config(Strategy::Cranelift));
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        if let Ok(engine) = engine {
+        if let Ok((engine, _)) = self.engine(Mode::Aot) {
             engine.precompile_compatibility_hash().hash(&mut hasher);
         }
         format!("{NAME}-{}-{:016x}", self.version(), hasher.finish())
@@ -207,16 +228,14 @@ impl Engine for WasmtimeEngine {
     ) -> Result<Outcome, EngineError> {
         let mut phases = Phases::default();
         let started = Instant::now();
-        let engine = self.engine(mode)?;
+        let (engine, linker) = self.engine(mode)?;
         phases.load = started.elapsed();
-        let module = self.load(&engine, program, mode, &mut phases)?;
+        let module = self.load(engine, program, mode, &mut phases)?;
 
         let started = Instant::now();
         let (context, captured) = wasi_context(invocation)?;
-        let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-        p1::add_to_linker_sync(&mut linker, |cx| cx).map_err(|e| engine_error(&e))?;
-        let mut store = Store::new(&engine, context);
-        check_imports(&program.path, &module, &linker, &mut store)?;
+        let mut store = Store::new(engine, context);
+        check_imports(&program.source, &module, linker, &mut store)?;
         let instance = linker
             .instantiate(&mut store, &module)
             .map_err(|e| engine_error(&e))?;

@@ -145,8 +145,10 @@ impl Run<'_> {
             (spec.channels, spec.sample_rate, spec.bits_per_sample),
             (1, 44_100, 16),
         )?;
+        expect_eq("sample_rate", self.number::<u32>("sample_rate")?, 44_100)?;
         let mut samples = 0u64;
         let mut off_by_one = 0u64;
+        let mut peak = i16::MIN;
         for (t, sample) in reader.samples::<i16>().enumerate() {
             let sample = sample.map_err(|e| format!("{}: sample {t}: {e}", path.display()))?;
             let phase = t as f64 * 440.0 * std::f64::consts::TAU / 44_100.0;
@@ -163,8 +165,10 @@ impl Run<'_> {
                 }
             }
             samples += 1;
+            peak = peak.max(sample);
         }
         expect_eq("samples in the WAV file", samples, expected_samples)?;
+        expect_eq("peak", self.number::<i16>("peak")?, peak)?;
         Ok(format!(
             "{samples} samples of 440 Hz within 1 LSB ({off_by_one} off by one)"
         ))
@@ -172,7 +176,8 @@ impl Run<'_> {
 
     fn fuzzysearch(&self) -> Verdict {
         let corpus = self.read(&self.inputs_dir.join("fuzzysearch/corpus.txt"))?;
-        let lines = corpus.iter().filter(|&&b| b == b'\n').count();
+        let corpus = String::from_utf8_lossy(&corpus);
+        let lines = corpus.lines().count();
         expect_eq("lines indexed", self.number::<usize>("lines")?, lines)?;
         let found: Vec<usize> = self
             .field("match_lines")?
@@ -184,6 +189,7 @@ impl Run<'_> {
             })
             .collect::<Result<_, _>>()?;
         expect_eq("matches", self.number::<usize>("matches")?, found.len())?;
+        // Every line the generator planted the query on must be found...
         let planted = inputs::planted_lines(lines);
         let missing: Vec<usize> = planted
             .iter()
@@ -195,8 +201,23 @@ impl Run<'_> {
                 "lines holding the query were not found: {missing:?}"
             ));
         }
+        // ...and the hits must be those of the same search run natively here (the reference).
+        let mut index: simsearch::Index<usize> =
+            simsearch::Index::with_options(simsearch::Options::new().limit(50));
+        for (i, line) in corpus.lines().enumerate() {
+            index.insert(i + 1, line);
+        }
+        let query = self
+            .function
+            .arg_templates(self.size)
+            .get(1)
+            .copied()
+            .unwrap_or_default();
+        let mut reference: Vec<usize> = index.search(query).into_iter().map(|hit| hit.id).collect();
+        reference.sort_unstable();
+        expect_eq("match_lines", &found, &reference)?;
         Ok(format!(
-            "all {} lines holding the query among {} hits",
+            "all {} lines holding the query among {} hits, as the reference search",
             planted.len(),
             found.len()
         ))
@@ -211,6 +232,7 @@ impl Run<'_> {
             "-0.169075164",
         )?;
         let after: f64 = self.number("energy_after")?;
+        expect_eq("steps", self.number::<u64>("steps")?, steps)?;
         if steps == 1000 {
             expect_eq("energy_after", self.field("energy_after")?, "-0.169087605")?;
         } else {
@@ -338,6 +360,10 @@ impl Run<'_> {
         }
         expect_eq("files", self.number::<usize>("files")?, names.len())?;
         expect_eq("bytes_in", self.number::<u64>("bytes_in")?, bytes_in)?;
+        let archive_size = std::fs::metadata(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        expect_eq("bytes_out", self.number::<u64>("bytes_out")?, archive_size)?;
         Ok(format!(
             "{} files, {bytes_in} bytes, decompress to the inputs",
             names.len()
@@ -370,6 +396,7 @@ impl Run<'_> {
             self.number::<u64>("bytes")?,
             length as u64 * rounds,
         )?;
+        expect_eq("rounds", self.number::<u64>("rounds")?, rounds)?;
         Ok(format!(
             "{rounds} AES-128-CFB ciphertexts of {length} bytes"
         ))
@@ -445,6 +472,7 @@ impl Run<'_> {
 
     fn float_operation(&self) -> Verdict {
         let n: u64 = self.arg(0)?;
+        expect_eq("n", self.number::<u64>("n")?, n)?;
         let (mut sin_sum, mut cos_sum, mut sqrt_sum) = (0.0f64, 0.0f64, 0.0f64);
         for i in 0..n {
             let x = i as f64;
@@ -483,6 +511,7 @@ impl Run<'_> {
             self.field("input")?,
             format!("{width}x{height}").as_str(),
         )?;
+        expect_eq("output", self.field("output")?, "800x800")?;
         let path = self.output_dir.join("photo.png");
         let file = std::fs::File::open(&path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
@@ -539,6 +568,7 @@ impl Run<'_> {
     fn matmul(&self) -> Verdict {
         use wasmfaas_workload::{matrix, seeds};
         let n: usize = self.arg(0)?;
+        expect_eq("n", self.number::<usize>("n")?, n)?;
         let a = matrix(n, seeds::MATMUL_A);
         let b = matrix(n, seeds::MATMUL_B);
         // sum(A·B) = Σ_k (column sum k of A)·(row sum k of B); trace(A·B) = Σ_i Σ_k A_ik·B_ki:

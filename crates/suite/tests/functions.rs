@@ -1,0 +1,227 @@
+//! Every function of the suite, native and in wasmtime (JIT and AOT), at the small and paper
+//! sizes: each run exits 0 and passes its output check. The suite is built once per test binary
+//! (cargo is incremental, so an unchanged suite costs seconds).
+use std::sync::OnceLock;
+
+use wasmfaas_engines::{AotCache, Engine, Mode, NativeEngine, WasmtimeEngine};
+use wasmfaas_suite::{Layout, Size, build, functions, runner};
+
+fn layout() -> &'static Layout {
+    static BUILT: OnceLock<Layout> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let layout = Layout::in_project(Layout::default_project_root());
+        build::build_all(
+            &layout,
+            &[&WasmtimeEngine::new()],
+            &[Size::Small, Size::Paper],
+        )
+        .expect("the suite builds");
+        layout
+    })
+}
+
+/// Runs every function at `size` on `engine` in `mode`; returns the failures, one line each.
+fn run_all(engine: &dyn Engine, mode: Mode, size: Size) -> Vec<String> {
+    let layout = layout();
+    let cache = AotCache::new(tempfile::tempdir().unwrap().keep());
+    let mut failures = Vec::new();
+    for function in functions() {
+        let output = tempfile::tempdir().unwrap();
+        let result = runner::prepare(layout, function, size, engine, mode, output.path(), &cache)
+            .and_then(|prepared| {
+                runner::run(&prepared, engine, mode).map(|outcome| (prepared, outcome))
+            });
+        match result {
+            Err(e) => failures.push(format!("{}: {e}", function.name)),
+            Ok((_, outcome)) if outcome.exit_code != 0 => failures.push(format!(
+                "{}: exit code {} {:?}",
+                function.name, outcome.exit_code, outcome.trap
+            )),
+            Ok((prepared, outcome)) => {
+                let stdout = outcome.stdout.unwrap_or_default();
+                if let Err(e) = wasmfaas_suite::check(
+                    function,
+                    size,
+                    &stdout,
+                    output.path(),
+                    &prepared.inputs_dir,
+                ) {
+                    failures.push(e.to_string());
+                }
+            }
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_function_passes_its_check_natively_small() {
+    let failures = run_all(&NativeEngine, Mode::Native, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmtime_jit_small() {
+    let failures = run_all(&WasmtimeEngine::new(), Mode::Jit, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmtime_aot_small() {
+    let failures = run_all(&WasmtimeEngine::new(), Mode::Aot, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_natively_paper() {
+    let failures = run_all(&NativeEngine, Mode::Native, Size::Paper);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmtime_aot_paper() {
+    let failures = run_all(&WasmtimeEngine::new(), Mode::Aot, Size::Paper);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A check must be able to fail: the true output of each function, tampered with, is refused.
+#[test]
+fn checks_refuse_tampered_output() {
+    let layout = layout();
+    let cache = AotCache::new(tempfile::tempdir().unwrap().keep());
+    for function in functions() {
+        let output = tempfile::tempdir().unwrap();
+        let prepared = runner::prepare(
+            layout,
+            function,
+            Size::Small,
+            &NativeEngine,
+            Mode::Native,
+            output.path(),
+            &cache,
+        )
+        .unwrap();
+        let outcome = runner::run(&prepared, &NativeEngine, Mode::Native).unwrap();
+        let stdout = outcome.stdout.unwrap();
+        let check = |stdout: &[u8]| {
+            wasmfaas_suite::check(
+                function,
+                Size::Small,
+                stdout,
+                output.path(),
+                &prepared.inputs_dir,
+            )
+        };
+        check(&stdout).unwrap_or_else(|e| panic!("true output refused: {e}"));
+        assert!(
+            check(b"").is_err(),
+            "{}: empty stdout accepted",
+            function.name
+        );
+        // Change the leading digit of the first number printed: every check reads it exactly.
+        let text = String::from_utf8(stdout.clone()).unwrap();
+        if let Some(at) = text.find(|c: char| c.is_ascii_digit() && c != '0') {
+            assert!(
+                check(&bump_digit(&text, at)).is_err(),
+                "{}: a changed first number was accepted",
+                function.name
+            );
+        }
+        // Change the last digit printed, where the function's output is exact (the others end
+        // with floating-point values that their checks compare within a stated tolerance).
+        let inexact = ["float-operation", "linear-equations", "matmul", "n-body"];
+        if !inexact.contains(&function.name)
+            && let Some(at) = text.rfind(|c: char| c.is_ascii_digit())
+        {
+            assert!(
+                check(&bump_digit(&text, at)).is_err(),
+                "{}: a changed last digit was accepted",
+                function.name
+            );
+        }
+    }
+}
+
+/// `text` with the digit at byte `at` changed to another digit.
+fn bump_digit(text: &str, at: usize) -> Vec<u8> {
+    let mut bytes = text.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'9' {
+        b'1'
+    } else {
+        bytes[at] + 1
+    };
+    bytes
+}
+
+#[test]
+fn a_wrong_output_file_fails_the_check() {
+    let layout = layout();
+    let cache = AotCache::new(tempfile::tempdir().unwrap().keep());
+    let function = wasmfaas_suite::find("audio-sine-wave").unwrap();
+    let output = tempfile::tempdir().unwrap();
+    let prepared = runner::prepare(
+        layout,
+        function,
+        Size::Small,
+        &NativeEngine,
+        Mode::Native,
+        output.path(),
+        &cache,
+    )
+    .unwrap();
+    let outcome = runner::run(&prepared, &NativeEngine, Mode::Native).unwrap();
+    let wav = output.path().join("sine.wav");
+    let mut bytes = std::fs::read(&wav).unwrap();
+    // Sample 100 (little-endian i16 after the 44-byte header) moved by 2 LSB: beyond tolerance.
+    let at = 44 + 2 * 100;
+    let sample = i16::from_le_bytes([bytes[at], bytes[at + 1]]).wrapping_add(2);
+    bytes[at..at + 2].copy_from_slice(&sample.to_le_bytes());
+    std::fs::write(&wav, bytes).unwrap();
+    let err = wasmfaas_suite::check(
+        function,
+        Size::Small,
+        &outcome.stdout.unwrap(),
+        output.path(),
+        &prepared.inputs_dir,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("sample 100"), "{err}");
+}
+
+#[test]
+fn a_missing_build_is_reported_with_the_command_to_run() {
+    let empty = tempfile::tempdir().unwrap();
+    let layout = Layout::in_project(empty.path());
+    let cache = AotCache::new(empty.path().join("cache"));
+    let function = wasmfaas_suite::find("matmul").unwrap();
+    let err = runner::prepare(
+        &layout,
+        function,
+        Size::Small,
+        &WasmtimeEngine::new(),
+        Mode::Jit,
+        empty.path(),
+        &cache,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("matmul.wasm is missing")
+            && err.to_string().contains("wasmfaas build"),
+        "{err}"
+    );
+    let function = wasmfaas_suite::find("checksum").unwrap();
+    let err = runner::prepare(
+        &layout,
+        function,
+        Size::Large,
+        &NativeEngine,
+        Mode::Native,
+        empty.path(),
+        &cache,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("wasmfaas build --size large"),
+        "{err}"
+    );
+}
