@@ -2,7 +2,10 @@
 //! so reports and AOT cache keys name the exact engine build.
 use std::path::Path;
 
-const ENGINES: &[(&str, &str)] = &[("wasmtime", "WASMFAAS_WASMTIME_VERSION")];
+const ENGINES: &[(&str, &str)] = &[
+    ("wasmtime", "WASMFAAS_WASMTIME_VERSION"),
+    ("wasmi", "WASMFAAS_WASMI_VERSION"),
+];
 
 fn main() {
     let lock_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");

@@ -12,6 +12,7 @@ mod error;
 mod invocation;
 mod native;
 mod program;
+mod wasmi_engine;
 mod wasmtime_engine;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub use error::EngineError;
 pub use invocation::{Invocation, Preopen, StdoutMode};
 pub use native::NativeEngine;
 pub use program::{Program, ProgramKind};
+pub use wasmi_engine::WasmiEngine;
 pub use wasmtime_engine::WasmtimeEngine;
 
 /// Exit code reported when the guest traps (as the wasmtime CLI does: 128 + SIGABRT).
@@ -136,7 +138,11 @@ pub trait Engine: Send + Sync {
 
 /// Every engine compiled into this build, by name.
 pub fn registry() -> Vec<Box<dyn Engine>> {
-    vec![Box::new(NativeEngine), Box::new(WasmtimeEngine::new())]
+    vec![
+        Box::new(NativeEngine),
+        Box::new(WasmtimeEngine::new()),
+        Box::new(WasmiEngine::new()),
+    ]
 }
 
 /// The engine called `name`, or an error listing the engines there are.

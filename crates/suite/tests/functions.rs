@@ -3,7 +3,7 @@
 //! (cargo is incremental, so an unchanged suite costs seconds).
 use std::sync::OnceLock;
 
-use wasmfaas_engines::{AotCache, Engine, Mode, NativeEngine, WasmtimeEngine};
+use wasmfaas_engines::{AotCache, Engine, Mode, NativeEngine, WasmiEngine, WasmtimeEngine};
 use wasmfaas_suite::{Layout, Size, build, functions, runner};
 
 fn layout() -> &'static Layout {
@@ -224,4 +224,16 @@ fn a_missing_build_is_reported_with_the_command_to_run() {
         err.to_string().contains("wasmfaas build --size large"),
         "{err}"
     );
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmtime_baseline_small() {
+    let failures = run_all(&WasmtimeEngine::new(), Mode::Baseline, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmi_small() {
+    let failures = run_all(&WasmiEngine::new(), Mode::Interp, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -17,10 +17,10 @@ use super::ProjectArgs;
 pub struct Args {
     /// A suite function (e.g. matmul), or the path of a WASI module (.wasm), a wasmtime artifact (.cwasm) or a native executable
     target: String,
-    /// The engine: native or wasmtime
+    /// The engine: native, wasmtime or wasmi
     #[arg(long, default_value = "wasmtime")]
     engine: String,
-    /// How the engine gets machine code: jit, aot or baseline (wasmtime); native for --engine native [default: jit, or native]
+    /// How the engine gets machine code: jit, aot or baseline (wasmtime), interp (wasmi), native [default: the engine's first]
     #[arg(long)]
     mode: Option<Mode>,
     /// The workload size of a suite function: small, paper or large
@@ -55,11 +55,7 @@ fn parse_env(spec: &str) -> Result<(String, String), String> {
 /// Runs `wasmfaas run`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let engine = wasmfaas_engines::engine(&args.engine)?;
-    let mode = args.mode.unwrap_or(if engine.name() == "native" {
-        Mode::Native
-    } else {
-        Mode::Jit
-    });
+    let mode = args.mode.unwrap_or(engine.modes()[0]);
     if !engine.modes().contains(&mode) {
         let modes: Vec<&str> = engine.modes().iter().map(|m| m.as_str()).collect();
         bail!(
