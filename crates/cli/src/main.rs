@@ -24,6 +24,8 @@ enum Command {
     Build(commands::build::Args),
     /// Run one suite function, or any WASI module or native executable, once.
     Run(commands::run::Args),
+    /// List every environment (launcher/engine-mode), its version, and whether it is available.
+    Environments(commands::environments::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Environments(args) => commands::environments::run(args),
     };
     match result {
         Ok(code) => code,

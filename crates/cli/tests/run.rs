@@ -276,3 +276,118 @@ fn unknown_engine_and_mode_are_refused() {
         &["no mode aot"],
     );
 }
+
+const INFINITE_LOOP: &str =
+    r#"(module (memory (export "memory") 1) (func (export "_start") (loop $spin (br $spin))))"#;
+
+/// Grows memory by 65 535 pages (4 GiB) and traps if that fails.
+const GROW_4_GIB: &str = r#"(module (memory (export "memory") 1)
+  (func (export "_start")
+    (if (i32.eq (memory.grow (i32.const 65535)) (i32.const -1)) (then unreachable))))"#;
+
+#[test]
+fn a_runaway_guest_is_stopped_at_its_timeout_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = module(dir.path(), "spin", INFINITE_LOOP);
+    let cache = dir.path().join("cache");
+    for (engine, mode) in [
+        ("wasmtime", "jit"),
+        ("wasmtime", "aot"),
+        ("wasmtime", "baseline"),
+        ("wasmi", "interp"),
+    ] {
+        let out = wasmfaas(&[
+            "run",
+            "--engine",
+            engine,
+            "--mode",
+            mode,
+            "--timeout",
+            "1s",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(124), "{engine}-{mode}: {stderr}");
+        assert!(
+            stderr.contains("time limit of 1s"),
+            "{engine}-{mode}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_native_runaway_is_killed_at_its_timeout() {
+    let out = wasmfaas(&[
+        "run",
+        "--engine",
+        "native",
+        "--timeout",
+        "300ms",
+        "/bin/sleep",
+        "--",
+        "30",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(124), "{stderr}");
+    assert!(stderr.contains("time limit of 300ms"), "{stderr}");
+}
+
+#[test]
+fn a_4_gib_allocation_is_refused_under_max_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = module(dir.path(), "grow", GROW_4_GIB);
+    let cache = dir.path().join("cache");
+    for (engine, mode) in [
+        ("wasmtime", "jit"),
+        ("wasmtime", "aot"),
+        ("wasmi", "interp"),
+    ] {
+        let out = wasmfaas(&[
+            "run",
+            "--engine",
+            engine,
+            "--mode",
+            mode,
+            "--max-memory",
+            "64MiB",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(137), "{engine}-{mode}: {stderr}");
+        assert!(
+            stderr.contains("over the limit of 64 MiB"),
+            "{engine}-{mode}: {stderr}"
+        );
+    }
+    // Without the limit the same module gets its memory.
+    let out = wasmfaas(&["run", path.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_limits_are_refused() {
+    let out = wasmfaas(&["run", "hello", "--timeout", "soon"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad duration \"soon\""));
+    let out = wasmfaas(&["run", "hello", "--max-memory", "64 parsecs"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad size"));
+    assert_clear_error(
+        &wasmfaas(&[
+            "run",
+            "hello",
+            "--engine",
+            "native",
+            "--max-memory",
+            "64MiB",
+        ]),
+        &["does not apply to --engine native"],
+    );
+}

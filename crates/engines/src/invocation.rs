@@ -65,6 +65,8 @@ pub struct Invocation {
     pub preopens: Vec<Preopen>,
     /// Standard output (stdin and stderr are always the caller's).
     pub stdout: StdoutMode,
+    /// Time and memory limits.
+    pub limits: crate::Limits,
 }
 
 impl Invocation {

@@ -10,6 +10,7 @@
 mod aot_cache;
 mod error;
 mod invocation;
+mod limits;
 mod native;
 mod program;
 mod wasmi_engine;
@@ -20,6 +21,7 @@ use std::time::Duration;
 pub use aot_cache::AotCache;
 pub use error::EngineError;
 pub use invocation::{Invocation, Preopen, StdoutMode};
+pub use limits::{EXIT_MEMORY_LIMIT, EXIT_TIMEOUT, Limits, Stopped};
 pub use native::NativeEngine;
 pub use program::{Program, ProgramKind};
 pub use wasmi_engine::WasmiEngine;
@@ -108,6 +110,8 @@ pub struct Outcome {
     pub trap: Option<String>,
     /// Standard output, when the invocation asked to capture it.
     pub stdout: Option<Vec<u8>>,
+    /// Set when wasmfaas stopped the run at one of its limits.
+    pub stopped: Option<Stopped>,
     /// Time of each phase.
     pub phases: Phases,
 }
@@ -138,16 +142,35 @@ pub trait Engine: Send + Sync {
 
 /// Every engine compiled into this build, by name.
 pub fn registry() -> Vec<Box<dyn Engine>> {
-    vec![
-        Box::new(NativeEngine),
-        Box::new(WasmtimeEngine::new()),
-        Box::new(WasmiEngine::new()),
-    ]
+    registry_with(false)
+}
+
+/// Every engine, made interruptible (so runs can have a time limit) when `interruptible` is set.
+/// Interruptible engines generate slower code, so benchmarks use the plain ones.
+pub fn registry_with(interruptible: bool) -> Vec<Box<dyn Engine>> {
+    if interruptible {
+        vec![
+            Box::new(NativeEngine),
+            Box::new(WasmtimeEngine::interruptible()),
+            Box::new(WasmiEngine::interruptible()),
+        ]
+    } else {
+        vec![
+            Box::new(NativeEngine),
+            Box::new(WasmtimeEngine::new()),
+            Box::new(WasmiEngine::new()),
+        ]
+    }
 }
 
 /// The engine called `name`, or an error listing the engines there are.
 pub fn engine(name: &str) -> Result<Box<dyn Engine>, EngineError> {
-    let mut engines = registry();
+    engine_with(name, false)
+}
+
+/// The engine called `name`, interruptible if asked (see [`registry_with`]).
+pub fn engine_with(name: &str, interruptible: bool) -> Result<Box<dyn Engine>, EngineError> {
+    let mut engines = registry_with(interruptible);
     match engines.iter().position(|e| e.name() == name) {
         Some(i) => Ok(engines.swap_remove(i)),
         None => Err(EngineError::UnknownEngine {

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::{
     Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind, StdoutMode,
+    Stopped,
 };
 
 /// Runs native executables as child processes.
@@ -84,28 +85,53 @@ impl Engine for NativeEngine {
         })?;
         phases.instantiate = started.elapsed();
         let started = Instant::now();
-        let stdout = match (child.stdout.take(), invocation.stdout) {
-            (Some(pipe), StdoutMode::Capture { limit }) => {
+        let spawn_error = |source| EngineError::Spawn {
+            path: program.path.clone(),
+            source,
+        };
+        // Read stdout on its own thread, so a guest that never exits cannot block the deadline.
+        let reader = match (child.stdout.take(), invocation.stdout) {
+            (Some(pipe), StdoutMode::Capture { limit }) => Some(std::thread::spawn(move || {
                 let mut buffer = Vec::new();
                 pipe.take(limit as u64)
                     .read_to_end(&mut buffer)
-                    .map_err(|source| EngineError::Spawn {
-                        path: program.path.clone(),
-                        source,
-                    })?;
-                Some(buffer)
-            }
+                    .map(|_| buffer)
+            })),
             _ => None,
         };
-        let status = child.wait().map_err(|source| EngineError::Spawn {
-            path: program.path.clone(),
-            source,
-        })?;
+        let mut stopped = None;
+        let status = match invocation.limits.timeout {
+            None => child.wait().map_err(spawn_error)?,
+            Some(timeout) => loop {
+                if let Some(status) = child.try_wait().map_err(spawn_error)? {
+                    break status;
+                }
+                if started.elapsed() >= timeout {
+                    child.kill().map_err(spawn_error)?;
+                    stopped = Some(Stopped::Timeout(timeout));
+                    break child.wait().map_err(spawn_error)?;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(500));
+            },
+        };
         phases.execute = started.elapsed();
-        let exit_code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let stdout = match reader {
+            Some(reader) => Some(
+                reader
+                    .join()
+                    .map_err(|_| spawn_error(std::io::Error::other("stdout reader failed")))?
+                    .map_err(spawn_error)?,
+            ),
+            None => None,
+        };
+        let exit_code = match stopped {
+            Some(stopped) => stopped.exit_code(),
+            None => status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+        };
         Ok(Outcome {
+            stopped,
             exit_code,
             trap: None,
             stdout,

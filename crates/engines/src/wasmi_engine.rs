@@ -3,22 +3,40 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use wasmi::{Linker, Module, Store};
+use wasmi::{Linker, Module, Store, TypedResumableCall};
 use wasmi_wasi::WasiCtx;
 use wasmi_wasi::wasi_common::pipe::WritePipe;
 
+use crate::limits::MemoryGuard;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind,
-    StdoutMode,
+    StdoutMode, Stopped,
 };
+
+/// A guest's standard output kept in memory.
+type CapturedStdout = WritePipe<std::io::Cursor<Vec<u8>>>;
+
+/// Fuel given to a time-limited guest at a time; between slices the deadline is checked.
+const FUEL_SLICE: u64 = 50_000_000;
+
+/// What a store holds for one run: the guest's WASI context and its memory guard.
+struct RunState {
+    wasi: WasiCtx,
+    memory: MemoryGuard,
+}
 
 const NAME: &str = "wasmi";
 
 /// The wasmi interpreter, embedded. Like [`crate::WasmtimeEngine`], its engine and WASI linker
 /// are made once per process; each run translates the module and gets a fresh store.
+///
+/// An engine made [`WasmiEngine::interruptible`] meters fuel, so a run can be stopped at its time
+/// limit (checked every [`FUEL_SLICE`] units); metering costs speed, so only runs with
+/// `--timeout` use it.
 #[derive(Default)]
 pub struct WasmiEngine {
-    ready: OnceLock<(wasmi::Engine, Linker<WasiCtx>)>,
+    interruptible: bool,
+    ready: OnceLock<(wasmi::Engine, Linker<RunState>)>,
 }
 
 impl std::fmt::Debug for WasmiEngine {
@@ -40,21 +58,30 @@ impl WasmiEngine {
         Self::default()
     }
 
-    fn engine(&self) -> Result<&(wasmi::Engine, Linker<WasiCtx>), EngineError> {
+    /// The interpreter with fuel metering, so runs can have a time limit.
+    pub fn interruptible() -> Self {
+        Self {
+            interruptible: true,
+            ..Self::default()
+        }
+    }
+
+    fn engine(&self) -> Result<&(wasmi::Engine, Linker<RunState>), EngineError> {
         if let Some(ready) = self.ready.get() {
             return Ok(ready);
         }
-        let engine = wasmi::Engine::default();
+        let mut config = wasmi::Config::default();
+        config.consume_fuel(self.interruptible);
+        let engine = wasmi::Engine::new(&config);
         let mut linker = Linker::new(&engine);
-        wasmi_wasi::add_to_linker(&mut linker, |cx| cx).map_err(engine_error)?;
+        wasmi_wasi::add_to_linker(&mut linker, |state: &mut RunState| &mut state.wasi)
+            .map_err(engine_error)?;
         Ok(self.ready.get_or_init(|| (engine, linker)))
     }
 }
 
 /// The WASI context of one run, and the pipe that captures its stdout when asked to.
-fn wasi_context(
-    invocation: &Invocation,
-) -> Result<(WasiCtx, Option<WritePipe<std::io::Cursor<Vec<u8>>>>), EngineError> {
+fn wasi_context(invocation: &Invocation) -> Result<(WasiCtx, Option<CapturedStdout>), EngineError> {
     let mut builder = wasmi_wasi::WasiCtxBuilder::new();
     builder.args(&invocation.argv()).map_err(engine_error)?;
     builder.envs(&invocation.env).map_err(engine_error)?;
@@ -154,8 +181,23 @@ impl Engine for WasmiEngine {
         phases.compile = started.elapsed();
 
         let started = Instant::now();
-        let (context, captured) = wasi_context(invocation)?;
-        let mut store = Store::new(engine, context);
+        let (wasi, captured) = wasi_context(invocation)?;
+        let limits = invocation.limits;
+        let memory = MemoryGuard::new(limits.max_memory);
+        let mut store = Store::new(engine, RunState { wasi, memory });
+        store.limiter(|state| &mut state.memory);
+        if self.interruptible {
+            let fuel = if limits.timeout.is_some() {
+                FUEL_SLICE
+            } else {
+                u64::MAX
+            };
+            store.set_fuel(fuel).map_err(engine_error)?;
+        } else if limits.timeout.is_some() {
+            return Err(engine_error(
+                "a time limit needs an interruptible engine (WasmiEngine::interruptible)",
+            ));
+        }
         for import in module.imports() {
             if !import.module().starts_with("wasi_snapshot_preview1") {
                 return Err(EngineError::UnknownImport {
@@ -186,15 +228,41 @@ impl Engine for WasmiEngine {
         phases.instantiate = started.elapsed();
 
         let started = Instant::now();
-        let result = start.call(&mut store, ());
-        phases.execute = started.elapsed();
-        let (exit_code, trap) = match result {
-            Ok(()) => (0, None),
-            Err(e) => match e.i32_exit_status() {
-                Some(code) => (code, None),
-                None => (EXIT_TRAP, Some(e.to_string())),
-            },
+        let deadline = limits.timeout.map(|timeout| started + timeout);
+        let mut timed_out = false;
+        let mut call = start.call_resumable(&mut store, ());
+        let exit = |e: &wasmi::Error| match e.i32_exit_status() {
+            Some(code) => (code, None),
+            None => (EXIT_TRAP, Some(e.to_string())),
         };
+        let (mut exit_code, trap) = loop {
+            match call {
+                Err(e) => break exit(&e),
+                Ok(TypedResumableCall::Finished(())) => break (0, None),
+                Ok(TypedResumableCall::HostTrap(trap)) => break exit(trap.host_error()),
+                Ok(TypedResumableCall::OutOfFuel(more)) => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        timed_out = true;
+                        break (EXIT_TRAP, None);
+                    }
+                    store.set_fuel(FUEL_SLICE).map_err(engine_error)?;
+                    call = more.resume(&mut store);
+                }
+            }
+        };
+        phases.execute = started.elapsed();
+        let mut stopped = if timed_out {
+            limits.timeout.map(Stopped::Timeout)
+        } else {
+            None
+        };
+        if stopped.is_none() && exit_code != 0 {
+            stopped = store.data().memory.stopped();
+        }
+        if let Some(stopped) = stopped {
+            exit_code = stopped.exit_code();
+        }
+        let trap = if stopped.is_some() { None } else { trap };
         drop(store);
         let stdout = captured.map(|pipe| {
             pipe.try_into_inner()
@@ -206,6 +274,7 @@ impl Engine for WasmiEngine {
             trap,
             stdout,
             phases,
+            stopped,
         })
     }
 }

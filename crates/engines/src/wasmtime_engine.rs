@@ -8,10 +8,17 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
+use crate::limits::MemoryGuard;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind,
-    StdoutMode,
+    StdoutMode, Stopped,
 };
+
+/// What a store holds for one run: the guest's WASI context and its memory guard.
+struct RunState {
+    wasi: WasiP1Ctx,
+    memory: MemoryGuard,
+}
 
 const NAME: &str = "wasmtime";
 
@@ -20,10 +27,15 @@ const NAME: &str = "wasmtime";
 /// Like a serverless host, it creates wasmtime's engine (compiler settings, code registry) and
 /// its WASI linker once per process and strategy; every run gets a fresh module load, store and
 /// instance. The run that creates them counts that time in its `load` phase.
+///
+/// An engine made [`WasmtimeEngine::interruptible`] compiles code that checks an epoch counter, so
+/// a run can be stopped at its time limit; that costs a little speed, so only runs with
+/// `--timeout` use it (its AOT artifacts differ too, and are cached apart).
 #[derive(Default)]
 pub struct WasmtimeEngine {
-    cranelift: OnceLock<(wasmtime::Engine, Linker<WasiP1Ctx>)>,
-    winch: OnceLock<(wasmtime::Engine, Linker<WasiP1Ctx>)>,
+    interruptible: bool,
+    cranelift: OnceLock<(wasmtime::Engine, Linker<RunState>)>,
+    winch: OnceLock<(wasmtime::Engine, Linker<RunState>)>,
 }
 
 impl std::fmt::Debug for WasmtimeEngine {
@@ -38,14 +50,23 @@ impl WasmtimeEngine {
         Self::default()
     }
 
-    fn config(strategy: Strategy) -> Config {
+    /// The engine with epoch interruption compiled in, so runs can have a time limit.
+    pub fn interruptible() -> Self {
+        Self {
+            interruptible: true,
+            ..Self::default()
+        }
+    }
+
+    fn config(&self, strategy: Strategy) -> Config {
         let mut config = Config::new();
         config.strategy(strategy);
+        config.epoch_interruption(self.interruptible);
         config
     }
 
     /// The engine and WASI linker of `mode`'s strategy, created on first use.
-    fn engine(&self, mode: Mode) -> Result<&(wasmtime::Engine, Linker<WasiP1Ctx>), EngineError> {
+    fn engine(&self, mode: Mode) -> Result<&(wasmtime::Engine, Linker<RunState>), EngineError> {
         let (cell, strategy) = match mode {
             Mode::Jit | Mode::Aot => (&self.cranelift, Strategy::Cranelift),
             Mode::Baseline => (&self.winch, Strategy::Winch),
@@ -60,10 +81,10 @@ impl WasmtimeEngine {
         if let Some(ready) = cell.get() {
             return Ok(ready);
         }
-        let engine =
-            wasmtime::Engine::new(&Self::config(strategy)).map_err(|e| engine_error(&e))?;
-        let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-        p1::add_to_linker_sync(&mut linker, |cx| cx).map_err(|e| engine_error(&e))?;
+        let engine = wasmtime::Engine::new(&self.config(strategy)).map_err(|e| engine_error(&e))?;
+        let mut linker: Linker<RunState> = Linker::new(&engine);
+        p1::add_to_linker_sync(&mut linker, |state: &mut RunState| &mut state.wasi)
+            .map_err(|e| engine_error(&e))?;
         Ok(cell.get_or_init(|| (engine, linker)))
     }
 
@@ -168,8 +189,8 @@ fn wasi_context(
 fn check_imports(
     path: &Path,
     module: &Module,
-    linker: &Linker<WasiP1Ctx>,
-    store: &mut Store<WasiP1Ctx>,
+    linker: &Linker<RunState>,
+    store: &mut Store<RunState>,
 ) -> Result<(), EngineError> {
     for import in module.imports() {
         if linker
@@ -233,8 +254,20 @@ impl Engine for WasmtimeEngine {
         let module = self.load(engine, program, mode, &mut phases)?;
 
         let started = Instant::now();
-        let (context, captured) = wasi_context(invocation)?;
-        let mut store = Store::new(engine, context);
+        let (wasi, captured) = wasi_context(invocation)?;
+        let limits = invocation.limits;
+        let memory = MemoryGuard::new(limits.max_memory);
+        let mut store = Store::new(engine, RunState { wasi, memory });
+        store.limiter(|state| &mut state.memory);
+        if self.interruptible {
+            // One epoch tick ends the run; without a time limit, no tick ever comes.
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_trap();
+        } else if limits.timeout.is_some() {
+            return Err(engine_error(&wasmtime::Error::msg(
+                "a time limit needs an interruptible engine (WasmtimeEngine::interruptible)",
+            )));
+        }
         check_imports(&program.source, &module, linker, &mut store)?;
         let instance = linker
             .instantiate(&mut store, &module)
@@ -242,21 +275,37 @@ impl Engine for WasmtimeEngine {
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
             .map_err(|_| EngineError::WrongKind {
-                path: program.path.clone(),
+                path: program.source.clone(),
                 problem: "exports no `_start` function: it is not a WASI command module".into(),
             })?;
         phases.instantiate = started.elapsed();
 
         let started = Instant::now();
+        let watchdog = limits
+            .timeout
+            .map(|timeout| Watchdog::start(engine.clone(), timeout));
         let result = start.call(&mut store, ());
         phases.execute = started.elapsed();
-        let (exit_code, trap) = match result {
+        let timed_out = watchdog.is_some_and(Watchdog::stop);
+        let mut stopped = store.data().memory.stopped();
+        let (mut exit_code, trap) = match result {
             Ok(()) => (0, None),
             Err(e) => match e.downcast_ref::<I32Exit>() {
                 Some(exit) => (exit.0, None),
+                None if timed_out
+                    && e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) =>
+                {
+                    stopped = limits.timeout.map(Stopped::Timeout);
+                    (EXIT_TRAP, None)
+                }
                 None => (EXIT_TRAP, Some(format!("{e:#}"))),
             },
         };
+        if let Some(stopped) = stopped.filter(|_| exit_code != 0) {
+            exit_code = stopped.exit_code();
+        } else {
+            stopped = None;
+        }
         drop(store);
         let stdout = captured.map(|pipe| pipe.contents().to_vec());
         Ok(Outcome {
@@ -264,6 +313,33 @@ impl Engine for WasmtimeEngine {
             trap,
             stdout,
             phases,
+            stopped,
         })
+    }
+}
+
+/// Ends a run at its time limit by ticking the engine's epoch, unless stopped first.
+struct Watchdog {
+    cancel: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    fn start(engine: wasmtime::Engine, timeout: std::time::Duration) -> Self {
+        let (cancel, cancelled) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || match cancelled.recv_timeout(timeout) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                engine.increment_epoch();
+                true
+            }
+            _ => false,
+        });
+        Self { cancel, thread }
+    }
+
+    /// Stops the watchdog; returns whether it fired.
+    fn stop(self) -> bool {
+        self.cancel.send(()).ok();
+        self.thread.join().unwrap_or(false)
     }
 }

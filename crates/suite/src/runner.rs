@@ -113,6 +113,7 @@ pub fn prepare(
         stdout: StdoutMode::Capture {
             limit: STDOUT_LIMIT,
         },
+        limits: Default::default(),
     };
     Ok(PreparedRun {
         program,

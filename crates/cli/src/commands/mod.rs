@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod build;
+pub mod environments;
 pub mod run;
 
 use std::path::PathBuf;

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use wasmfaas_engines::{AotCache, Engine, Invocation, Mode, Outcome, Preopen, Program, StdoutMode};
+use wasmfaas_engines::{
+    AotCache, Engine, Invocation, Limits, Mode, Outcome, Preopen, Program, StdoutMode,
+};
 use wasmfaas_suite::{Size, runner};
 
 use super::ProjectArgs;
@@ -32,6 +34,12 @@ pub struct Args {
     /// An environment variable for the guest; repeatable
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
     env: Vec<(String, String)>,
+    /// Stop the guest after this long (e.g. 1s, 500ms, 2m); exit code 124
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// Refuse to grow the guest's linear memory beyond this (e.g. 64MiB, 1GiB, 65536); exit code 137
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    max_memory: Option<u64>,
     /// Print the time of each phase (load, compile, instantiate, execute, total) to stderr
     #[arg(long)]
     timing: bool,
@@ -45,6 +53,40 @@ pub struct Args {
     guest_args: Vec<String>,
 }
 
+fn parse_duration(spec: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(spec)
+        .map_err(|e| format!("bad duration {spec:?}: {e}; e.g. 1s, 500ms, 2m"))
+}
+
+/// Parses a byte count with an optional binary or decimal unit (KiB, MiB, GiB, KB, MB, GB).
+fn parse_bytes(spec: &str) -> Result<u64, String> {
+    let digits = spec
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &spec.trim()[digits.len()..];
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "bad size {spec:?}: unknown unit {unit:?}; e.g. 64MiB, 1GiB, 65536"
+            ));
+        }
+    };
+    let value: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad size {spec:?}: expected a number with a unit, e.g. 64MiB"))?;
+    value
+        .checked_mul(scale)
+        .ok_or_else(|| format!("bad size {spec:?}: too large"))
+}
+
 fn parse_env(spec: &str) -> Result<(String, String), String> {
     match spec.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
@@ -54,8 +96,13 @@ fn parse_env(spec: &str) -> Result<(String, String), String> {
 
 /// Runs `wasmfaas run`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let engine = wasmfaas_engines::engine(&args.engine)?;
+    let engine = wasmfaas_engines::engine_with(&args.engine, args.timeout.is_some())?;
     let mode = args.mode.unwrap_or(engine.modes()[0]);
+    if mode == Mode::Native && args.max_memory.is_some() {
+        bail!(
+            "--max-memory limits a WebAssembly guest's linear memory; it does not apply to --engine native"
+        );
+    }
     if !engine.modes().contains(&mode) {
         let modes: Vec<&str> = engine.modes().iter().map(|m| m.as_str()).collect();
         bail!(
@@ -104,6 +151,7 @@ fn run_path(args: &Args, engine: &dyn Engine, mode: Mode, cache: &AotCache) -> R
         env: args.env.clone(),
         preopens: args.dirs.clone(),
         stdout: StdoutMode::Inherit,
+        limits: limits(args),
     };
     let outcome = engine.run(&program, mode, &invocation)?;
     finish(args, &outcome)
@@ -143,6 +191,7 @@ fn run_suite_function(
         cache,
     )?;
     prepared.invocation.env = args.env.clone();
+    prepared.invocation.limits = limits(args);
     let outcome = runner::run(&prepared, engine, mode)?;
     let stdout = outcome.stdout.as_deref().unwrap_or_default();
     std::io::stdout()
@@ -168,6 +217,13 @@ fn run_suite_function(
     finish(args, &outcome)
 }
 
+fn limits(args: &Args) -> Limits {
+    Limits {
+        timeout: args.timeout,
+        max_memory: args.max_memory,
+    }
+}
+
 fn print_timing(args: &Args, outcome: &Outcome) {
     if args.timing {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
@@ -185,6 +241,9 @@ fn print_timing(args: &Args, outcome: &Outcome) {
 
 fn finish(args: &Args, outcome: &Outcome) -> Result<ExitCode> {
     print_timing(args, outcome);
+    if let Some(stopped) = &outcome.stopped {
+        eprintln!("wasmfaas: the guest was {stopped}");
+    }
     if let Some(trap) = &outcome.trap {
         eprintln!("wasmfaas: the guest trapped: {trap}");
     }

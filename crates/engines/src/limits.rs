@@ -1,0 +1,144 @@
+//! Limits on one run: wall-clock time and linear memory, and how a run that hit one ended.
+use std::time::Duration;
+
+/// Exit code of a run stopped by its time limit (as `timeout(1)` uses it).
+pub const EXIT_TIMEOUT: i32 = 124;
+/// Exit code of a run stopped by its memory limit (as an OOM kill shows: 128 + SIGKILL).
+pub const EXIT_MEMORY_LIMIT: i32 = 137;
+
+/// Limits on one run. `None` is no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest the guest may run.
+    pub timeout: Option<Duration>,
+    /// The most bytes of linear memory the guest may have.
+    pub max_memory: Option<u64>,
+}
+
+/// Why a run was stopped by wasmfaas rather than ending by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It ran longer than its time limit.
+    Timeout(Duration),
+    /// It tried to grow its memory beyond the limit.
+    MemoryLimit {
+        /// The limit in bytes.
+        limit: u64,
+        /// The size it asked for.
+        requested: u64,
+    },
+}
+
+impl Stopped {
+    /// The exit code a run stopped this way reports.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Stopped::Timeout(_) => EXIT_TIMEOUT,
+            Stopped::MemoryLimit { .. } => EXIT_MEMORY_LIMIT,
+        }
+    }
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Timeout(limit) => {
+                write!(f, "stopped after the time limit of {limit:?} (--timeout)")
+            }
+            Stopped::MemoryLimit { limit, requested } => write!(
+                f,
+                "stopped: it asked for {} MiB of memory, over the limit of {} MiB (--max-memory)",
+                requested >> 20,
+                limit >> 20
+            ),
+        }
+    }
+}
+
+/// Refuses memory growth beyond a limit and remembers that it did.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryGuard {
+    limit: Option<u64>,
+    /// The first size refused, once one was.
+    pub(crate) refused: Option<u64>,
+}
+
+impl MemoryGuard {
+    pub(crate) fn new(limit: Option<u64>) -> Self {
+        Self {
+            limit,
+            refused: None,
+        }
+    }
+
+    /// Whether memory may grow to `desired` bytes.
+    pub(crate) fn allow(&mut self, desired: usize) -> bool {
+        match self.limit {
+            Some(limit) if desired as u64 > limit => {
+                self.refused.get_or_insert(desired as u64);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// The outcome of a guard that refused growth.
+    pub(crate) fn stopped(&self) -> Option<Stopped> {
+        Some(Stopped::MemoryLimit {
+            limit: self.limit?,
+            requested: self.refused?,
+        })
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryGuard {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.allow(desired))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+impl wasmi::ResourceLimiter for MemoryGuard {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        Ok(self.allow(desired))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        usize::MAX
+    }
+
+    fn tables(&self) -> usize {
+        usize::MAX
+    }
+
+    fn memories(&self) -> usize {
+        usize::MAX
+    }
+}
