@@ -13,6 +13,9 @@ pub const WASM_TARGET: &str = "wasm32-wasip1";
 /// The native target: static binaries that run in any container base, even `scratch`.
 pub const NATIVE_TARGET: &str = "x86_64-unknown-linux-musl";
 
+/// Programs built with the suite that are not functions of it: the WASI conformance program.
+pub const TOOLS: &[&str] = &["conformance"];
+
 /// Why the suite could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -187,21 +190,17 @@ pub fn build_all(
         compile(layout, target)?;
     }
     let target_dir = layout.source.join("target");
-    for function in functions() {
+    let programs = functions()
+        .iter()
+        .map(|f| f.name)
+        .chain(TOOLS.iter().copied());
+    for name in programs {
+        let built = |target: &str, file: &str| target_dir.join(target).join("release").join(file);
         install(
-            &target_dir
-                .join(WASM_TARGET)
-                .join("release")
-                .join(format!("{}.wasm", function.name)),
-            &layout.wasm(function.name),
+            &built(WASM_TARGET, &format!("{name}.wasm")),
+            &layout.wasm(name),
         )?;
-        install(
-            &target_dir
-                .join(NATIVE_TARGET)
-                .join("release")
-                .join(function.name),
-            &layout.native(function.name),
-        )?;
+        install(&built(NATIVE_TARGET, name), &layout.native(name))?;
     }
     for engine in engines {
         precompile(layout, *engine)?;

@@ -1,24 +1,11 @@
 //! Every function of the suite, native and in wasmtime (JIT and AOT), at the small and paper
 //! sizes: each run exits 0 and passes its output check. The suite is built once per test binary
 //! (cargo is incremental, so an unchanged suite costs seconds).
-use std::sync::OnceLock;
-
 use wasmfaas_engines::{AotCache, Engine, Mode, NativeEngine, WasmiEngine, WasmtimeEngine};
-use wasmfaas_suite::{Layout, Size, build, functions, runner};
+use wasmfaas_suite::{Layout, Size, functions, runner};
 
-fn layout() -> &'static Layout {
-    static BUILT: OnceLock<Layout> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let layout = Layout::in_project(Layout::default_project_root());
-        build::build_all(
-            &layout,
-            &[&WasmtimeEngine::new()],
-            &[Size::Small, Size::Paper],
-        )
-        .expect("the suite builds");
-        layout
-    })
-}
+mod common;
+use common::layout;
 
 /// Runs every function at `size` on `engine` in `mode`; returns the failures, one line each.
 fn run_all(engine: &dyn Engine, mode: Mode, size: Size) -> Vec<String> {
