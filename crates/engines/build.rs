@@ -5,6 +5,7 @@ use std::path::Path;
 const ENGINES: &[(&str, &str)] = &[
     ("wasmtime", "WASMFAAS_WASMTIME_VERSION"),
     ("wasmi", "WASMFAAS_WASMI_VERSION"),
+    ("wasmer", "WASMFAAS_WASMER_VERSION"),
 ];
 
 fn main() {

@@ -295,6 +295,8 @@ fn a_runaway_guest_is_stopped_at_its_timeout_on_every_engine() {
         ("wasmtime", "aot"),
         ("wasmtime", "baseline"),
         ("wasmi", "interp"),
+        ("wasmer", "jit"),
+        ("wasmer", "aot"),
     ] {
         let out = wasmfaas(&[
             "run",
@@ -363,6 +365,16 @@ fn a_4_gib_allocation_is_refused_under_max_memory() {
             "{engine}-{mode}: {stderr}"
         );
     }
+    // wasmer cannot limit memory yet: it says so rather than running unlimited.
+    let out = wasmfaas(&[
+        "run",
+        "--engine",
+        "wasmer",
+        "--max-memory",
+        "64MiB",
+        path.to_str().unwrap(),
+    ]);
+    assert_clear_error(&out, &["--max-memory is not supported on wasmer"]);
     // Without the limit the same module gets its memory.
     let out = wasmfaas(&["run", path.to_str().unwrap()]);
     assert_eq!(
@@ -389,5 +401,126 @@ fn bad_limits_are_refused() {
             "64MiB",
         ]),
         &["does not apply to --engine native"],
+    );
+}
+
+#[test]
+fn stdin_reaches_the_guest_on_every_engine() {
+    built();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let conformance = root.join("artifacts/wasm/conformance.wasm");
+    let input = "one\ntwo\nthree\n".repeat(1000);
+    for (engine, mode) in [
+        ("wasmtime", "jit"),
+        ("wasmtime", "baseline"),
+        ("wasmi", "interp"),
+        ("wasmer", "jit"),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmfaas"))
+            .args([
+                "run",
+                "--engine",
+                engine,
+                "--mode",
+                mode,
+                conformance.to_str().unwrap(),
+                "--",
+                "stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "stdin bytes=14000 lines=3000\n",
+            "{engine}-{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn an_artifact_of_one_engine_is_refused_by_the_other() {
+    built();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cwasm = root.join("artifacts/aot/wasmtime/hello.cwasm");
+    let wasmer_artifact = root.join("artifacts/aot/wasmer/hello.wasmer");
+    assert_clear_error(
+        &wasmfaas(&[
+            "run",
+            "--engine",
+            "wasmer",
+            "--mode",
+            "aot",
+            cwasm.to_str().unwrap(),
+        ]),
+        &["hello.cwasm", "is a wasmtime precompiled artifact"],
+    );
+    assert_clear_error(
+        &wasmfaas(&[
+            "run",
+            "--engine",
+            "wasmtime",
+            "--mode",
+            "aot",
+            wasmer_artifact.to_str().unwrap(),
+        ]),
+        &["hello.wasmer", "is a wasmer precompiled artifact"],
+    );
+    assert_clear_error(
+        &wasmfaas(&[
+            "run",
+            "--engine",
+            "wasmi",
+            wasmer_artifact.to_str().unwrap(),
+        ]),
+        &["hello.wasmer", "wasmi interprets WebAssembly modules"],
+    );
+    // And each engine runs its own.
+    assert!(
+        wasmfaas(&[
+            "run",
+            "--engine",
+            "wasmer",
+            "--mode",
+            "aot",
+            wasmer_artifact.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+}
+
+#[test]
+fn a_truncated_wasmer_artifact_is_refused() {
+    built();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let artifact = std::fs::read(root.join("artifacts/aot/wasmer/hello.wasmer")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.wasmer");
+    std::fs::write(&path, &artifact[..artifact.len() / 2]).unwrap();
+    assert_clear_error(
+        &wasmfaas(&[
+            "run",
+            "--engine",
+            "wasmer",
+            "--mode",
+            "aot",
+            path.to_str().unwrap(),
+        ]),
+        &[
+            "cut.wasmer",
+            "damaged, or was precompiled by another wasmer version",
+        ],
     );
 }

@@ -47,9 +47,9 @@ pub enum EngineError {
         /// The engine's diagnosis.
         reason: String,
     },
-    /// A precompiled artifact was made by another engine version or configuration.
+    /// A precompiled artifact cannot be loaded: damaged, or made by another engine build.
     #[error(
-        "{}: precompiled by another {engine} version or configuration ({reason}); \
+        "{}: cannot load this {engine} artifact ({reason}): it is damaged, or was precompiled by another {engine} version or configuration; \
          compile it again from its .wasm (`wasmfaas run --mode aot MODULE.wasm` or `wasmfaas build`)",
         path.display()
     )]
@@ -101,4 +101,31 @@ pub enum EngineError {
         /// Its message.
         message: String,
     },
+}
+
+impl EngineError {
+    /// The module is not a WASI command: it has no `_start` to run.
+    pub(crate) fn no_start(source: &std::path::Path) -> Self {
+        EngineError::WrongKind {
+            path: source.to_path_buf(),
+            problem: "exports no `_start` function: it is not a WASI command module".into(),
+        }
+    }
+
+    /// Refuses a module that imports anything from outside WASI preview 1, naming the import.
+    pub(crate) fn check_wasi_imports(
+        source: &std::path::Path,
+        imports: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), Self> {
+        match imports
+            .into_iter()
+            .find(|(module, _)| module != "wasi_snapshot_preview1")
+        {
+            None => Ok(()),
+            Some((module, name)) => Err(EngineError::UnknownImport {
+                path: source.to_path_buf(),
+                reason: format!("the module imports `{module}::{name}`, which is not provided"),
+            }),
+        }
+    }
 }

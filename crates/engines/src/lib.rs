@@ -13,6 +13,7 @@ mod invocation;
 mod limits;
 mod native;
 mod program;
+mod wasmer_engine;
 mod wasmi_engine;
 mod wasmtime_engine;
 
@@ -24,6 +25,7 @@ pub use invocation::{Invocation, Preopen, StdoutMode};
 pub use limits::{EXIT_MEMORY_LIMIT, EXIT_TIMEOUT, Limits, Stopped};
 pub use native::NativeEngine;
 pub use program::{Program, ProgramKind};
+pub use wasmer_engine::WasmerEngine;
 pub use wasmi_engine::WasmiEngine;
 pub use wasmtime_engine::WasmtimeEngine;
 
@@ -131,6 +133,11 @@ pub trait Engine: Send + Sync {
     fn artifact_fingerprint(&self) -> String;
     /// The file extension of this engine's AOT artifacts, without the dot.
     fn artifact_extension(&self) -> &'static str;
+    /// Whether this engine can stop a running guest at its time limit by itself. For one that
+    /// cannot, the caller must enforce `--timeout` (the CLI ends the whole process).
+    fn can_interrupt(&self) -> bool {
+        true
+    }
     /// Runs `program` in `mode` to its exit.
     fn run(
         &self,
@@ -153,12 +160,14 @@ pub fn registry_with(interruptible: bool) -> Vec<Box<dyn Engine>> {
             Box::new(NativeEngine),
             Box::new(WasmtimeEngine::interruptible()),
             Box::new(WasmiEngine::interruptible()),
+            Box::new(WasmerEngine::new()),
         ]
     } else {
         vec![
             Box::new(NativeEngine),
             Box::new(WasmtimeEngine::new()),
             Box::new(WasmiEngine::new()),
+            Box::new(WasmerEngine::new()),
         ]
     }
 }

@@ -12,6 +12,8 @@ pub enum ProgramKind {
     WasmComponent,
     /// An artifact precompiled by wasmtime (`.cwasm`).
     WasmtimeArtifact,
+    /// An artifact precompiled (serialized) by wasmer.
+    WasmerArtifact,
     /// A native ELF executable.
     Elf,
     /// Anything else.
@@ -26,6 +28,9 @@ impl ProgramKind {
                 Some([1, 0, 0, 0]) => ProgramKind::WasmModule,
                 _ => ProgramKind::WasmComponent,
             };
+        }
+        if bytes.starts_with(crate::wasmer_engine::ARTIFACT_MAGIC) {
+            return ProgramKind::WasmerArtifact;
         }
         if bytes.starts_with(b"\x7fELF") {
             // wasmtime's artifacts are ELF files carrying its own section; ask wasmtime.
@@ -45,6 +50,7 @@ impl ProgramKind {
                 "a WebAssembly component (only core modules are supported)"
             }
             ProgramKind::WasmtimeArtifact => "a wasmtime precompiled artifact (.cwasm)",
+            ProgramKind::WasmerArtifact => "a wasmer precompiled artifact",
             ProgramKind::Elf => "a native ELF executable",
             ProgramKind::Unknown => "neither a WebAssembly module nor a known executable",
         }
@@ -79,10 +85,10 @@ impl Program {
                 problem: "is a directory, not a program".into(),
             });
         }
-        let mut head = Vec::with_capacity(8);
+        let mut head = Vec::with_capacity(16);
         std::fs::File::open(&path)
             .map_err(read_err)?
-            .take(8)
+            .take(16)
             .read_to_end(&mut head)
             .map_err(read_err)?;
         let kind = match ProgramKind::detect(&head) {
@@ -101,7 +107,7 @@ impl Program {
     pub fn is_wasm(&self) -> bool {
         matches!(
             self.kind,
-            ProgramKind::WasmModule | ProgramKind::WasmtimeArtifact
+            ProgramKind::WasmModule | ProgramKind::WasmtimeArtifact | ProgramKind::WasmerArtifact
         )
     }
 }

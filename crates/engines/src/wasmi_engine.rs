@@ -198,18 +198,12 @@ impl Engine for WasmiEngine {
                 "a time limit needs an interruptible engine (WasmiEngine::interruptible)",
             ));
         }
-        for import in module.imports() {
-            if !import.module().starts_with("wasi_snapshot_preview1") {
-                return Err(EngineError::UnknownImport {
-                    path: program.source.clone(),
-                    reason: format!(
-                        "the module imports `{}::{}`, which is not provided",
-                        import.module(),
-                        import.name()
-                    ),
-                });
-            }
-        }
+        EngineError::check_wasi_imports(
+            &program.source,
+            module
+                .imports()
+                .map(|import| (import.module().to_owned(), import.name().to_owned())),
+        )?;
         let instance = linker
             .instantiate_and_start(&mut store, &module)
             .map_err(|e| match e.kind() {
@@ -221,10 +215,7 @@ impl Engine for WasmiEngine {
             })?;
         let start = instance
             .get_typed_func::<(), ()>(&store, "_start")
-            .map_err(|_| EngineError::WrongKind {
-                path: program.source.clone(),
-                problem: "exports no `_start` function: it is not a WASI command module".into(),
-            })?;
+            .map_err(|_| EngineError::no_start(&program.source))?;
         phases.instantiate = started.elapsed();
 
         let started = Instant::now();

@@ -274,10 +274,7 @@ impl Engine for WasmtimeEngine {
             .map_err(|e| engine_error(&e))?;
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
-            .map_err(|_| EngineError::WrongKind {
-                path: program.source.clone(),
-                problem: "exports no `_start` function: it is not a WASI command module".into(),
-            })?;
+            .map_err(|_| EngineError::no_start(&program.source))?;
         phases.instantiate = started.elapsed();
 
         let started = Instant::now();

@@ -3,8 +3,8 @@
 //! attempt to leave a preopened directory must fail everywhere.
 
 use wasmfaas_engines::{
-    AotCache, EXIT_TRAP, Engine, Invocation, Mode, Preopen, Program, StdoutMode, WasmiEngine,
-    WasmtimeEngine,
+    AotCache, EXIT_TRAP, Engine, Invocation, Mode, Preopen, Program, StdoutMode, WasmerEngine,
+    WasmiEngine, WasmtimeEngine,
 };
 
 mod common;
@@ -16,6 +16,8 @@ fn engines() -> Vec<(Box<dyn Engine>, Mode)> {
         (Box::new(WasmtimeEngine::new()), Mode::Aot),
         (Box::new(WasmtimeEngine::new()), Mode::Baseline),
         (Box::new(WasmiEngine::new()), Mode::Interp),
+        (Box::new(WasmerEngine::new()), Mode::Jit),
+        (Box::new(WasmerEngine::new()), Mode::Aot),
     ]
 }
 

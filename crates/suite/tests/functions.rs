@@ -1,7 +1,9 @@
 //! Every function of the suite, native and in wasmtime (JIT and AOT), at the small and paper
 //! sizes: each run exits 0 and passes its output check. The suite is built once per test binary
 //! (cargo is incremental, so an unchanged suite costs seconds).
-use wasmfaas_engines::{AotCache, Engine, Mode, NativeEngine, WasmiEngine, WasmtimeEngine};
+use wasmfaas_engines::{
+    AotCache, Engine, Mode, NativeEngine, WasmerEngine, WasmiEngine, WasmtimeEngine,
+};
 use wasmfaas_suite::{Layout, Size, functions, runner};
 
 mod common;
@@ -222,5 +224,23 @@ fn every_function_passes_its_check_in_wasmtime_baseline_small() {
 #[test]
 fn every_function_passes_its_check_in_wasmi_small() {
     let failures = run_all(&WasmiEngine::new(), Mode::Interp, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmer_jit_small() {
+    let failures = run_all(&WasmerEngine::new(), Mode::Jit, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmer_aot_small() {
+    let failures = run_all(&WasmerEngine::new(), Mode::Aot, Size::Small);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_function_passes_its_check_in_wasmer_aot_paper() {
+    let failures = run_all(&WasmerEngine::new(), Mode::Aot, Size::Paper);
     assert!(failures.is_empty(), "{failures:#?}");
 }

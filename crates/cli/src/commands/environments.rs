@@ -79,10 +79,6 @@ fn unavailable() -> Vec<(&'static str, &'static str)> {
             "no WasmEdge engine in this build yet; WasmEdge is in no package registry, so it will need a WasmEdge built from source",
         ),
         (
-            "embedded/wasmer-{jit,aot}",
-            "no wasmer engine in this build yet",
-        ),
-        (
             "{oci,containerd}/*",
             "the container launchers are not part of this build yet",
         ),

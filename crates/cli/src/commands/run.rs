@@ -19,10 +19,10 @@ use super::ProjectArgs;
 pub struct Args {
     /// A suite function (e.g. matmul), or the path of a WASI module (.wasm), a wasmtime artifact (.cwasm) or a native executable
     target: String,
-    /// The engine: native, wasmtime or wasmi
+    /// The engine: native, wasmtime, wasmer or wasmi
     #[arg(long, default_value = "wasmtime")]
     engine: String,
-    /// How the engine gets machine code: jit, aot or baseline (wasmtime), interp (wasmi), native [default: the engine's first]
+    /// How the engine gets machine code: jit, aot or baseline (wasmtime), jit or aot (wasmer), interp (wasmi), native [default: the engine's first]
     #[arg(long)]
     mode: Option<Mode>,
     /// The workload size of a suite function: small, paper or large
@@ -151,8 +151,11 @@ fn run_path(args: &Args, engine: &dyn Engine, mode: Mode, cache: &AotCache) -> R
         env: args.env.clone(),
         preopens: args.dirs.clone(),
         stdout: StdoutMode::Inherit,
-        limits: limits(args),
+        limits: limits(args, engine),
     };
+    if let Some(timeout) = args.timeout.filter(|_| !engine.can_interrupt()) {
+        process_watchdog(timeout, None);
+    }
     let outcome = engine.run(&program, mode, &invocation)?;
     finish(args, &outcome)
 }
@@ -191,7 +194,10 @@ fn run_suite_function(
         cache,
     )?;
     prepared.invocation.env = args.env.clone();
-    prepared.invocation.limits = limits(args);
+    prepared.invocation.limits = limits(args, engine);
+    if let Some(timeout) = args.timeout.filter(|_| !engine.can_interrupt()) {
+        process_watchdog(timeout, Some(output.path().to_path_buf()));
+    }
     let outcome = runner::run(&prepared, engine, mode)?;
     let stdout = outcome.stdout.as_deref().unwrap_or_default();
     std::io::stdout()
@@ -217,11 +223,31 @@ fn run_suite_function(
     finish(args, &outcome)
 }
 
-fn limits(args: &Args) -> Limits {
+/// The limits the engine enforces itself. An engine that cannot interrupt a guest gets no time
+/// limit: a watchdog ends the whole process instead (see [`process_watchdog`]).
+fn limits(args: &Args, engine: &dyn Engine) -> Limits {
+    let timeout = args.timeout.filter(|_| engine.can_interrupt());
     Limits {
-        timeout: args.timeout,
+        timeout,
         max_memory: args.max_memory,
     }
+}
+
+/// Ends this process with exit code 124 once `timeout` has passed, removing `cleanup` first: the
+/// only way to stop a guest of an engine that cannot interrupt it. Process exit releases
+/// everything the guest held.
+fn process_watchdog(timeout: std::time::Duration, cleanup: Option<PathBuf>) {
+    std::thread::spawn(move || {
+        std::thread::sleep(timeout);
+        if let Some(dir) = cleanup {
+            std::fs::remove_dir_all(dir).ok();
+        }
+        eprintln!(
+            "wasmfaas: the guest was {}",
+            wasmfaas_engines::Stopped::Timeout(timeout)
+        );
+        std::process::exit(wasmfaas_engines::EXIT_TIMEOUT);
+    });
 }
 
 fn print_timing(args: &Args, outcome: &Outcome) {

@@ -1,0 +1,249 @@
+//! wasmer: Cranelift JIT and AOT (serialized modules), WASI through wasmer-wasix.
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use wasmer::sys::{Cranelift, CraneliftOptLevel, EngineBuilder};
+use wasmer::{Module, Store};
+use wasmer_wasix::virtual_fs::{MountFileSystem, host_fs};
+use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
+use wasmer_wasix::{Pipe, WasiEnv, WasiError};
+
+use crate::{
+    EXIT_TRAP, Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind,
+    StdoutMode,
+};
+
+const NAME: &str = "wasmer";
+
+/// The magic bytes that open every wasmer artifact (its "universal" serialization format).
+pub(crate) const ARTIFACT_MAGIC: &[u8] = b"wasmer-universal";
+
+/// The wasmer engine, embedded. Its engine and the tokio runtime wasmer-wasix needs are made
+/// once per process; each run loads the module and gets a fresh store and WASI environment.
+#[derive(Default)]
+pub struct WasmerEngine {
+    ready: OnceLock<(wasmer::Engine, tokio::runtime::Runtime)>,
+}
+
+impl std::fmt::Debug for WasmerEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmerEngine").finish_non_exhaustive()
+    }
+}
+
+fn engine_error(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Engine {
+        engine: NAME,
+        message: e.to_string(),
+    }
+}
+
+impl WasmerEngine {
+    /// The engine with Cranelift at its speed-optimising level.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn ready(&self) -> Result<&(wasmer::Engine, tokio::runtime::Runtime), EngineError> {
+        if let Some(ready) = self.ready.get() {
+            return Ok(ready);
+        }
+        let mut compiler = Cranelift::new();
+        compiler.opt_level(CraneliftOptLevel::Speed);
+        let engine: wasmer::Engine = EngineBuilder::new(compiler).into();
+        // wasmer-wasix does its I/O on tokio; one worker is enough for a single guest thread.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(engine_error)?;
+        Ok(self.ready.get_or_init(|| (engine, runtime)))
+    }
+
+    fn load(
+        &self,
+        engine: &wasmer::Engine,
+        program: &Program,
+        mode: Mode,
+        phases: &mut Phases,
+    ) -> Result<Module, EngineError> {
+        let path = &program.path;
+        match (mode, program.kind) {
+            (Mode::Jit, ProgramKind::WasmModule) => {
+                let started = Instant::now();
+                let bytes = std::fs::read(path).map_err(|source| EngineError::Read { path: path.clone(), source })?;
+                phases.load += started.elapsed();
+                let started = Instant::now();
+                let module = Module::new(engine, &bytes)
+                    .map_err(|e| EngineError::InvalidModule { path: program.source.clone(), reason: e.to_string() })?;
+                phases.compile = started.elapsed();
+                Ok(module)
+            }
+            (Mode::Aot, ProgramKind::WasmerArtifact) => {
+                let started = Instant::now();
+                // SAFETY: the file starts with wasmer's artifact header; `deserialize_from_file`
+                // validates the archive and its version before use, and the artifact comes from
+                // the AOT cache or `wasmfaas build`.
+                let module = unsafe { Module::deserialize_from_file(engine, path) }.map_err(|e| {
+                    EngineError::IncompatibleArtifact { path: path.clone(), engine: NAME, reason: e.to_string() }
+                })?;
+                phases.load += started.elapsed();
+                Ok(module)
+            }
+            (Mode::Aot, ProgramKind::WasmModule) => Err(EngineError::WrongKind {
+                path: program.source.clone(),
+                problem: "is a module, not a precompiled artifact: compile it first (the AOT cache does this)".into(),
+            }),
+            (_, ProgramKind::WasmerArtifact) => Err(EngineError::WrongKind {
+                path: program.source.clone(),
+                problem: format!("is a wasmer precompiled artifact: run it with --mode aot, not --mode {mode}"),
+            }),
+            (_, kind) => Err(EngineError::WrongKind {
+                path: program.source.clone(),
+                problem: format!("is {}; wasmer runs WebAssembly modules (.wasm) and its own artifacts", kind.describe()),
+            }),
+        }
+    }
+}
+
+impl Engine for WasmerEngine {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn version(&self) -> String {
+        env!("WASMFAAS_WASMER_VERSION").to_owned()
+    }
+
+    fn modes(&self) -> &'static [Mode] {
+        &[Mode::Jit, Mode::Aot]
+    }
+
+    fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
+        let (engine, _) = self.ready()?;
+        let module = Module::new(engine, wasm).map_err(engine_error)?;
+        Ok(module.serialize().map_err(engine_error)?.to_vec())
+    }
+
+    fn artifact_fingerprint(&self) -> String {
+        format!("{NAME}-{}-cranelift-speed", self.version())
+    }
+
+    fn artifact_extension(&self) -> &'static str {
+        "wasmer"
+    }
+
+    fn can_interrupt(&self) -> bool {
+        // wasmer 7.4 has no epoch interruption, and its metering cannot be resumed to check a
+        // clock, so a running guest cannot be stopped from inside the process.
+        false
+    }
+
+    fn run(
+        &self,
+        program: &Program,
+        mode: Mode,
+        invocation: &Invocation,
+    ) -> Result<Outcome, EngineError> {
+        if !self.modes().contains(&mode) {
+            return Err(EngineError::UnsupportedMode {
+                engine: NAME,
+                mode,
+                supported: "jit, aot".into(),
+            });
+        }
+        if invocation.limits.timeout.is_some() {
+            return Err(engine_error(
+                "wasmer cannot interrupt a running guest: enforce the time limit outside the engine",
+            ));
+        }
+        if invocation.limits.max_memory.is_some() {
+            return Err(engine_error(
+                "--max-memory is not supported on wasmer yet (use wasmtime or wasmi)",
+            ));
+        }
+        let mut phases = Phases::default();
+        let started = Instant::now();
+        let (engine, runtime) = self.ready()?;
+        phases.load = started.elapsed();
+        let module = self.load(engine, program, mode, &mut phases)?;
+
+        let started = Instant::now();
+        EngineError::check_wasi_imports(
+            &program.source,
+            module
+                .imports()
+                .map(|import| (import.module().to_owned(), import.name().to_owned())),
+        )?;
+        // wasmer-wasix reaches tokio through the current runtime handle.
+        let _entered = runtime.enter();
+        // Each preopen is its own host filesystem, confined to its directory, mounted at the
+        // guest path; wasmer's own root holds nothing else.
+        let root = MountFileSystem::new();
+        for preopen in &invocation.preopens {
+            let preopen_error = |reason: String| EngineError::Preopen {
+                host: preopen.host.clone(),
+                reason,
+            };
+            let fs = host_fs::FileSystem::new(runtime.handle().clone(), &preopen.host)
+                .map_err(|e| preopen_error(e.to_string()))?;
+            root.mount(&preopen.guest, Arc::new(fs))
+                .map_err(|e| preopen_error(e.to_string()))?;
+        }
+        let mut builder = WasiEnv::builder(invocation.program_name.as_str())
+            .args(&invocation.args)
+            .envs(invocation.env.iter().map(|(k, v)| (k, v)))
+            .engine(engine.clone())
+            .mount_fs(root);
+        for preopen in &invocation.preopens {
+            builder = builder
+                .map_dir(&preopen.guest, &preopen.guest)
+                .map_err(|e| EngineError::Preopen {
+                    host: preopen.host.clone(),
+                    reason: e.to_string(),
+                })?;
+        }
+        let mut captured = None;
+        if let StdoutMode::Capture { .. } = invocation.stdout {
+            let (writer, reader) = Pipe::channel();
+            builder = builder.stdout(Box::new(writer));
+            captured = Some(reader);
+        }
+        let mut store = Store::new(engine.clone());
+        let (instance, wasi_env) = builder
+            .instantiate(module, &mut store)
+            .map_err(engine_error)?;
+        let start = instance
+            .exports
+            .get_function("_start")
+            .map_err(|_| EngineError::no_start(&program.source))?;
+        phases.instantiate = started.elapsed();
+
+        let started = Instant::now();
+        let result = start.call(&mut store, &[]);
+        phases.execute = started.elapsed();
+        let (exit_code, trap) = match result {
+            Ok(_) => (0, None),
+            Err(e) => match e.downcast_ref::<WasiError>() {
+                Some(WasiError::Exit(code)) => (code.raw(), None),
+                _ => (EXIT_TRAP, Some(e.display(&mut store).to_string())),
+            },
+        };
+        wasi_env.on_exit(&mut store, Some(ExitCode::from(exit_code as u16)));
+        drop(store);
+        let stdout = captured.map(|mut reader| {
+            let (mut out, mut chunk) = (Vec::new(), vec![0u8; 1 << 16]);
+            while let Some(n @ 1..) = reader.try_read(&mut chunk) {
+                out.extend_from_slice(&chunk[..n]);
+            }
+            out
+        });
+        Ok(Outcome {
+            exit_code,
+            trap,
+            stdout,
+            phases,
+            stopped: None,
+        })
+    }
+}
