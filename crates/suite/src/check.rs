@@ -233,8 +233,14 @@ impl Run<'_> {
         )?;
         let after: f64 = self.number("energy_after")?;
         expect_eq("steps", self.number::<u64>("steps")?, steps)?;
-        if steps == 1000 {
-            expect_eq("energy_after", self.field("energy_after")?, "-0.169087605")?;
+        // The published outputs for 1 000 and 50 000 000 steps; other counts: a bounded drift.
+        let published = match steps {
+            1_000 => Some("-0.169087605"),
+            50_000_000 => Some("-0.169059907"),
+            _ => None,
+        };
+        if let Some(published) = published {
+            expect_eq("energy_after", self.field("energy_after")?, published)?;
         } else {
             // The integrator is symplectic: energy drifts by far less than 1e-4 relative.
             expect_close("energy_after", after, -0.169_075_164, 0.169_075_164e-4)?;

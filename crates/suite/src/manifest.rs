@@ -140,7 +140,7 @@ static FUNCTIONS: [Function; 14] = [
         Kind::Micro,
         &["1000"],
         &["1000"],
-        &["10000000"],
+        &["50000000"],
     ),
     function(
         "prime-numbers",
@@ -172,7 +172,7 @@ static FUNCTIONS: [Function; 14] = [
         Kind::RealWorld,
         &["1000", "10"],
         &["1000", "100"],
-        &["1000000", "200"],
+        &["1000000", "1000"],
     ),
     function(
         "checksum",
@@ -212,7 +212,7 @@ static FUNCTIONS: [Function; 14] = [
         Kind::Micro,
         &["60"],
         &["500"],
-        &["1500"],
+        &["2500"],
     ),
     function(
         "matmul",
@@ -220,7 +220,7 @@ static FUNCTIONS: [Function; 14] = [
         Kind::Micro,
         &["64"],
         &["500"],
-        &["1200"],
+        &["2000"],
     ),
     Function {
         name: "hello",
