@@ -1,5 +1,5 @@
-//! Every function of the suite, native and in wasmtime (JIT and AOT), at the small and paper
-//! sizes: each run exits 0 and passes its output check. The suite is built once per test binary
+//! Every function of the suite in every environment (native, wasmtime, wasmer, wasmi; small, and
+//! paper for the AOT ones): each run exits 0 and passes its output check. The suite is built once per test binary
 //! (cargo is incremental, so an unchanged suite costs seconds).
 use wasmfaas_engines::{
     AotCache, Engine, Mode, NativeEngine, WasmerEngine, WasmiEngine, WasmtimeEngine,
@@ -43,37 +43,30 @@ fn run_all(engine: &dyn Engine, mode: Mode, size: Size) -> Vec<String> {
     failures
 }
 
-#[test]
-fn every_function_passes_its_check_natively_small() {
-    let failures = run_all(&NativeEngine, Mode::Native, Size::Small);
-    assert!(failures.is_empty(), "{failures:#?}");
+/// One test per environment and size: every function runs there and passes its check.
+macro_rules! every_function_passes {
+    ($($test:ident: $engine:expr, $mode:expr, $size:expr;)*) => {$(
+        #[test]
+        fn $test() {
+            let failures = run_all(&$engine, $mode, $size);
+            assert!(failures.is_empty(), "{failures:#?}");
+        }
+    )*};
 }
 
-#[test]
-fn every_function_passes_its_check_in_wasmtime_jit_small() {
-    let failures = run_all(&WasmtimeEngine::new(), Mode::Jit, Size::Small);
-    assert!(failures.is_empty(), "{failures:#?}");
+every_function_passes! {
+    natively_small: NativeEngine, Mode::Native, Size::Small;
+    natively_paper: NativeEngine, Mode::Native, Size::Paper;
+    in_wasmtime_jit_small: WasmtimeEngine::new(), Mode::Jit, Size::Small;
+    in_wasmtime_aot_small: WasmtimeEngine::new(), Mode::Aot, Size::Small;
+    in_wasmtime_baseline_small: WasmtimeEngine::new(), Mode::Baseline, Size::Small;
+    in_wasmtime_aot_paper: WasmtimeEngine::new(), Mode::Aot, Size::Paper;
+    in_wasmi_small: WasmiEngine::new(), Mode::Interp, Size::Small;
+    in_wasmer_jit_small: WasmerEngine::new(), Mode::Jit, Size::Small;
+    in_wasmer_aot_small: WasmerEngine::new(), Mode::Aot, Size::Small;
+    in_wasmer_aot_paper: WasmerEngine::new(), Mode::Aot, Size::Paper;
 }
 
-#[test]
-fn every_function_passes_its_check_in_wasmtime_aot_small() {
-    let failures = run_all(&WasmtimeEngine::new(), Mode::Aot, Size::Small);
-    assert!(failures.is_empty(), "{failures:#?}");
-}
-
-#[test]
-fn every_function_passes_its_check_natively_paper() {
-    let failures = run_all(&NativeEngine, Mode::Native, Size::Paper);
-    assert!(failures.is_empty(), "{failures:#?}");
-}
-
-#[test]
-fn every_function_passes_its_check_in_wasmtime_aot_paper() {
-    let failures = run_all(&WasmtimeEngine::new(), Mode::Aot, Size::Paper);
-    assert!(failures.is_empty(), "{failures:#?}");
-}
-
-/// A check must be able to fail: the true output of each function, tampered with, is refused.
 #[test]
 fn checks_refuse_tampered_output() {
     let layout = layout();
@@ -213,34 +206,4 @@ fn a_missing_build_is_reported_with_the_command_to_run() {
         err.to_string().contains("wasmfaas build --size large"),
         "{err}"
     );
-}
-
-#[test]
-fn every_function_passes_its_check_in_wasmtime_baseline_small() {
-    let failures = run_all(&WasmtimeEngine::new(), Mode::Baseline, Size::Small);
-    assert!(failures.is_empty(), "{failures:#?}");
-}
-
-#[test]
-fn every_function_passes_its_check_in_wasmi_small() {
-    let failures = run_all(&WasmiEngine::new(), Mode::Interp, Size::Small);
-    assert!(failures.is_empty(), "{failures:#?}");
-}
-
-#[test]
-fn every_function_passes_its_check_in_wasmer_jit_small() {
-    let failures = run_all(&WasmerEngine::new(), Mode::Jit, Size::Small);
-    assert!(failures.is_empty(), "{failures:#?}");
-}
-
-#[test]
-fn every_function_passes_its_check_in_wasmer_aot_small() {
-    let failures = run_all(&WasmerEngine::new(), Mode::Aot, Size::Small);
-    assert!(failures.is_empty(), "{failures:#?}");
-}
-
-#[test]
-fn every_function_passes_its_check_in_wasmer_aot_paper() {
-    let failures = run_all(&WasmerEngine::new(), Mode::Aot, Size::Paper);
-    assert!(failures.is_empty(), "{failures:#?}");
 }
