@@ -28,7 +28,8 @@ fn run_everywhere(
     preopens: &[Preopen],
 ) -> Vec<(String, i32, String)> {
     let wasm = common::layout().wasm("conformance");
-    let cache = AotCache::new(tempfile::tempdir().unwrap().keep());
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = AotCache::new(cache_dir.path());
     engines()
         .into_iter()
         .map(|(engine, mode)| {

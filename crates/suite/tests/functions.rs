@@ -12,7 +12,8 @@ use common::layout;
 /// Runs every function at `size` on `engine` in `mode`; returns the failures, one line each.
 fn run_all(engine: &dyn Engine, mode: Mode, size: Size) -> Vec<String> {
     let layout = layout();
-    let cache = AotCache::new(tempfile::tempdir().unwrap().keep());
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = AotCache::new(cache_dir.path());
     let mut failures = Vec::new();
     for function in functions() {
         let output = tempfile::tempdir().unwrap();
@@ -70,7 +71,8 @@ every_function_passes! {
 #[test]
 fn checks_refuse_tampered_output() {
     let layout = layout();
-    let cache = AotCache::new(tempfile::tempdir().unwrap().keep());
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = AotCache::new(cache_dir.path());
     for function in functions() {
         let output = tempfile::tempdir().unwrap();
         let prepared = runner::prepare(
@@ -138,7 +140,8 @@ fn bump_digit(text: &str, at: usize) -> Vec<u8> {
 #[test]
 fn a_wrong_output_file_fails_the_check() {
     let layout = layout();
-    let cache = AotCache::new(tempfile::tempdir().unwrap().keep());
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = AotCache::new(cache_dir.path());
     let function = wasmfaas_suite::find("audio-sine-wave").unwrap();
     let output = tempfile::tempdir().unwrap();
     let prepared = runner::prepare(
