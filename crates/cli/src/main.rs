@@ -20,12 +20,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Benchmark functions × environments with cold runs; write the statistics and the report.
+    Bench(commands::bench::Args),
     /// Build the suite: modules, native binaries, AOT artifacts and inputs; print their sizes.
     Build(commands::build::Args),
     /// Run one suite function, or any WASI module or native executable, once.
     Run(commands::run::Args),
     /// List every environment (launcher/engine-mode), its version, and whether it is available.
     Environments(commands::environments::Args),
+    /// Write the report of a run set again (e.g. compared with another run set).
+    Report(commands::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,9 +41,11 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(args) => commands::bench::run(args),
         Command::Build(args) => commands::build::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Environments(args) => commands::environments::run(args),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(code) => code,

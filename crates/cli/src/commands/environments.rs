@@ -2,7 +2,8 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use wasmfaas_engines::{Mode, registry};
+use wasmfaas_bench::environment;
+use wasmfaas_engines::registry;
 
 /// Arguments of `wasmfaas environments`.
 #[derive(Debug, clap::Args)]
@@ -17,33 +18,23 @@ struct Row {
 
 /// Runs `wasmfaas environments`.
 pub fn run(_args: Args) -> Result<ExitCode> {
-    let mut rows = Vec::new();
-    for engine in registry() {
-        for &mode in engine.modes() {
-            let name = if mode == Mode::Native {
-                "native".to_owned()
-            } else {
-                format!("{}-{mode}", engine.name())
-            };
-            let launchers: &[&str] = if mode == Mode::Native {
-                &["process"]
-            } else {
-                &["embedded", "process"]
-            };
-            for launcher in launchers {
-                rows.push(Row {
-                    environment: format!("{launcher}/{name}"),
-                    version: engine.version(),
-                    status: "available".into(),
-                });
-            }
-        }
-    }
-    for (environment, reason) in unavailable() {
+    let engines = registry();
+    let mut rows: Vec<Row> = environment::available(&engines)
+        .into_iter()
+        .map(|e| Row {
+            version: engines
+                .iter()
+                .find(|engine| engine.name() == e.engine)
+                .map_or_else(|| "-".into(), |engine| engine.version()),
+            environment: e.to_string(),
+            status: "available".into(),
+        })
+        .collect();
+    for unavailable in environment::unavailable() {
         rows.push(Row {
-            environment: environment.into(),
+            environment: unavailable.pattern.into(),
             version: "-".into(),
-            status: format!("unavailable: {reason}"),
+            status: format!("unavailable: {}", unavailable.reason),
         });
     }
     let width = rows
@@ -69,18 +60,4 @@ pub fn run(_args: Args) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Environments of the design that this build cannot run, with the reason and what to do.
-fn unavailable() -> Vec<(&'static str, &'static str)> {
-    vec![
-        (
-            "embedded/wasmedge-{interp,aot}",
-            "no WasmEdge engine in this build yet; WasmEdge is in no package registry, so it will need a WasmEdge built from source",
-        ),
-        (
-            "{oci,containerd}/*",
-            "the container launchers are not part of this build yet",
-        ),
-    ]
 }

@@ -1,6 +1,8 @@
 //! One module per subcommand.
+pub mod bench;
 pub mod build;
 pub mod environments;
+pub mod report;
 pub mod run;
 
 use std::path::PathBuf;

@@ -1,0 +1,300 @@
+//! From samples to statistics: a summary per cell, and pairwise comparisons of the
+//! environments of each function under the same launcher, Holm-corrected together.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use wasmfaas_stats::{MannWhitney, Ratio, Summary};
+
+use crate::{BenchError, Environment, LauncherKind, PhaseNs, RunSet, RunSetMeta, Sample};
+
+/// The significance level of every test in the report, as in the paper.
+pub const ALPHA: f64 = 0.05;
+/// Bootstrap resamples for ratio confidence intervals.
+const RESAMPLES: usize = 1000;
+
+/// Statistics of one cell (function × environment). Times in seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellStats {
+    /// The function.
+    pub function: String,
+    /// The environment.
+    pub environment: Environment,
+    /// Measured runs that failed (non-zero exit or wrong output): reported, never timed.
+    pub failed: usize,
+    /// The distinct failure messages, first few.
+    pub failures: Vec<String>,
+    /// Summary of the successful measured runs' total times; none when all failed.
+    pub summary: Option<Summary>,
+    /// Median time of each phase (load, compile, instantiate, execute), where the launcher
+    /// sees phases.
+    pub phase_medians: Option<[f64; 4]>,
+    /// Median peak RSS in KiB.
+    pub peak_rss_kib: Option<f64>,
+    /// The successful measured times, in run order (kept for tests and plots).
+    #[serde(skip)]
+    pub times: Vec<f64>,
+}
+
+/// Two environments compared on one function: `a` against `b`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// The function.
+    pub function: String,
+    /// The first environment.
+    pub a: Environment,
+    /// The second environment.
+    pub b: Environment,
+    /// Median of `a` over median of `b`, with a bootstrap 95% CI.
+    pub median_ratio: Ratio,
+    /// Mean of `a` over mean of `b` and its standard deviation (hyperfine's relative speed).
+    pub mean_ratio: (f64, f64),
+    /// The two-sided Mann–Whitney U test.
+    pub mann_whitney: MannWhitney,
+    /// Its p-value after Holm's correction over every comparison of the run set.
+    pub p_holm: f64,
+    /// Cliff's delta of `a` against `b` (negative: `a` tends to be faster).
+    pub cliffs_delta: f64,
+}
+
+impl Comparison {
+    /// Whether the difference is significant at [`ALPHA`] after correction.
+    pub fn significant(&self) -> bool {
+        self.p_holm < ALPHA
+    }
+
+    /// hyperfine's sentence: "`a` ran 2.31 ± 0.05 times faster than `b`" (or slower).
+    pub fn sentence(&self) -> String {
+        let (ratio, sd) = self.mean_ratio;
+        if ratio <= 1.0 {
+            let inverse = 1.0 / ratio;
+            format!(
+                "{} ran {:.2} ± {:.2} times faster than {}",
+                self.a,
+                inverse,
+                sd * inverse * inverse,
+                self.b
+            )
+        } else {
+            format!(
+                "{} ran {:.2} ± {:.2} times slower than {}",
+                self.a, ratio, sd, self.b
+            )
+        }
+    }
+}
+
+/// Everything the report shows, computed once.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// The run set's description.
+    pub meta: RunSetMeta,
+    /// Samples in the run set (measured, warmup, failed).
+    pub samples: usize,
+    /// One entry per cell with at least one measured run, in plan order.
+    pub cells: Vec<CellStats>,
+    /// Pairwise comparisons within each function and launcher.
+    pub comparisons: Vec<Comparison>,
+}
+
+impl Analysis {
+    /// The statistics of `function` in `environment`.
+    pub fn cell(&self, function: &str, environment: &Environment) -> Option<&CellStats> {
+        self.cells
+            .iter()
+            .find(|c| c.function == function && &c.environment == environment)
+    }
+
+    /// The summary of a cell with successful runs.
+    pub fn summary(&self, function: &str, environment: &Environment) -> Option<&Summary> {
+        self.cell(function, environment)?.summary.as_ref()
+    }
+
+    /// The comparison of `a` against `b` on `function` (in either order, turned to `a` vs `b`).
+    pub fn comparison(
+        &self,
+        function: &str,
+        a: &Environment,
+        b: &Environment,
+    ) -> Option<Comparison> {
+        self.comparisons.iter().find_map(|c| {
+            if c.function != function {
+                None
+            } else if &c.a == a && &c.b == b {
+                Some(c.clone())
+            } else if &c.a == b && &c.b == a {
+                Some(c.reversed())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The launchers present in the run set.
+    pub fn launchers(&self) -> Vec<LauncherKind> {
+        let mut launchers: Vec<LauncherKind> = self
+            .meta
+            .plan
+            .environments
+            .iter()
+            .map(|e| e.launcher)
+            .collect();
+        launchers.sort();
+        launchers.dedup();
+        launchers
+    }
+}
+
+impl Comparison {
+    fn reversed(&self) -> Comparison {
+        let (ratio, sd) = self.mean_ratio;
+        Comparison {
+            function: self.function.clone(),
+            a: self.b.clone(),
+            b: self.a.clone(),
+            median_ratio: Ratio {
+                value: 1.0 / self.median_ratio.value,
+                ci: (1.0 / self.median_ratio.ci.1, 1.0 / self.median_ratio.ci.0),
+            },
+            mean_ratio: (1.0 / ratio, sd / (ratio * ratio)),
+            mann_whitney: MannWhitney {
+                u: f64::NAN,
+                p_value: self.mann_whitney.p_value,
+            },
+            p_holm: self.p_holm,
+            cliffs_delta: -self.cliffs_delta,
+        }
+    }
+}
+
+/// Analyses a run set. An empty run set, or one where no run succeeded, is an error.
+pub fn analyse(runset: &RunSet) -> Result<Analysis, BenchError> {
+    let plan = &runset.meta.plan;
+    if runset.samples.is_empty() {
+        return Err(BenchError::NoData(format!(
+            "run set {} has no samples yet: run it with `wasmfaas bench --resume {}`",
+            runset.dir.display(),
+            runset.dir.display()
+        )));
+    }
+    let mut by_cell: BTreeMap<(String, String), Vec<&Sample>> = BTreeMap::new();
+    for sample in runset.samples.iter().filter(|s| !s.warmup) {
+        by_cell
+            .entry((sample.function.clone(), sample.environment.clone()))
+            .or_default()
+            .push(sample);
+    }
+    let mut cells = Vec::new();
+    for function in &plan.functions {
+        for environment in &plan.environments {
+            let key = (function.clone(), environment.to_string());
+            let Some(samples) = by_cell.get(&key) else {
+                continue;
+            };
+            cells.push(cell_stats(function, environment, samples)?);
+        }
+    }
+    if cells.iter().all(|c| c.summary.is_none()) {
+        return Err(BenchError::NoData(format!(
+            "run set {}: no measured run succeeded, so there is nothing to compare; see the errors in {}",
+            runset.dir.display(),
+            runset.dir.join(crate::runset::SAMPLES_FILE).display()
+        )));
+    }
+    let comparisons = compare_all(&cells, runset.meta.plan.seed);
+    Ok(Analysis {
+        meta: runset.meta.clone(),
+        samples: runset.samples.len(),
+        cells,
+        comparisons,
+    })
+}
+
+fn cell_stats(
+    function: &str,
+    environment: &Environment,
+    samples: &[&Sample],
+) -> Result<CellStats, BenchError> {
+    let ok: Vec<&Sample> = samples.iter().copied().filter(|s| s.ok).collect();
+    let mut failures: Vec<String> = Vec::new();
+    for sample in samples.iter().filter(|s| !s.ok) {
+        let error = sample.error.clone().unwrap_or_else(|| "failed".into());
+        if failures.len() < 3 && !failures.contains(&error) {
+            failures.push(error);
+        }
+    }
+    let times: Vec<f64> = ok.iter().map(|s| s.seconds()).collect();
+    let summary = if times.is_empty() {
+        None
+    } else {
+        Some(
+            wasmfaas_stats::summarize(&times)
+                .map_err(|e| BenchError::NoData(format!("{function} in {environment}: {e}")))?,
+        )
+    };
+    let phases: Vec<PhaseNs> = ok.iter().filter_map(|s| s.phases).collect();
+    let phase_medians = (!phases.is_empty() && phases.len() == ok.len()).then(|| {
+        let mut medians = [0.0; 4];
+        for (i, median) in medians.iter_mut().enumerate() {
+            let values: Vec<f64> = phases.iter().map(|p| p.values()[i] as f64 / 1e9).collect();
+            *median = median_of(&values);
+        }
+        medians
+    });
+    let rss: Vec<f64> = ok
+        .iter()
+        .filter_map(|s| s.peak_rss_kib)
+        .map(|k| k as f64)
+        .collect();
+    Ok(CellStats {
+        function: function.to_owned(),
+        environment: environment.clone(),
+        failed: samples.len() - ok.len(),
+        failures,
+        summary,
+        phase_medians,
+        peak_rss_kib: (!rss.is_empty()).then(|| median_of(&rss)),
+        times,
+    })
+}
+
+fn median_of(values: &[f64]) -> f64 {
+    wasmfaas_stats::summarize(values).map_or(f64::NAN, |s| s.median)
+}
+
+fn compare_all(cells: &[CellStats], seed: u64) -> Vec<Comparison> {
+    let mut comparisons = Vec::new();
+    for (i, a) in cells.iter().enumerate() {
+        for b in &cells[i + 1..] {
+            if a.function != b.function || a.environment.launcher != b.environment.launcher {
+                continue;
+            }
+            let (Some(sa), Some(sb)) = (&a.summary, &b.summary) else {
+                continue;
+            };
+            let Ok(mann_whitney) = wasmfaas_stats::mann_whitney(&a.times, &b.times) else {
+                continue;
+            };
+            let (Ok(median_ratio), Ok(mean_ratio)) = (
+                wasmfaas_stats::ratio_of_medians(&a.times, &b.times, RESAMPLES, seed),
+                wasmfaas_stats::ratio_of_means(sa, sb),
+            ) else {
+                continue;
+            };
+            comparisons.push(Comparison {
+                function: a.function.clone(),
+                a: a.environment.clone(),
+                b: b.environment.clone(),
+                median_ratio,
+                mean_ratio,
+                cliffs_delta: wasmfaas_stats::cliffs_delta(&a.times, &b.times).unwrap_or(0.0),
+                p_holm: f64::NAN,
+                mann_whitney,
+            });
+        }
+    }
+    let p: Vec<f64> = comparisons.iter().map(|c| c.mann_whitney.p_value).collect();
+    for (comparison, adjusted) in comparisons.iter_mut().zip(wasmfaas_stats::holm(&p)) {
+        comparison.p_holm = adjusted;
+    }
+    comparisons
+}

@@ -1,0 +1,534 @@
+//! The paper's quantitative claims (§4–5), each counted the same way on the paper's own data
+//! and on a run set, with a verdict.
+use serde::Serialize;
+
+use crate::analysis::{ALPHA, Analysis};
+use crate::paper::PaperData;
+use crate::{Environment, LauncherKind};
+
+/// What a claim counts, per function.
+#[derive(Debug, Clone, Copy)]
+pub enum Test {
+    /// `a` has a lower mean time than `b`.
+    Faster {
+        /// The environment claimed faster (an `engine-mode` key).
+        a: &'static str,
+        /// The one it beats.
+        b: &'static str,
+    },
+    /// `winner` has the lowest mean among the present keys of `among` (at least one other).
+    Fastest {
+        /// The claimed fastest.
+        winner: &'static str,
+        /// The field.
+        among: &'static [&'static str],
+    },
+    /// `loser` has the highest mean among the present keys of `among`.
+    Slowest {
+        /// The claimed slowest.
+        loser: &'static str,
+        /// The field.
+        among: &'static [&'static str],
+    },
+    /// Every present key of `group` is faster than every present key of `than`.
+    AllFaster {
+        /// The claimed faster ones.
+        group: &'static [&'static str],
+        /// The ones they beat.
+        than: &'static [&'static str],
+    },
+    /// The Mann–Whitney U test of `a` against `b` rejects equality at α = 0.05.
+    Significant {
+        /// One environment.
+        a: &'static str,
+        /// The other.
+        b: &'static str,
+    },
+}
+
+/// One claim of the paper.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    /// A short id.
+    pub id: &'static str,
+    /// The claim, in the paper's words where possible.
+    pub statement: &'static str,
+    /// Where the paper makes it.
+    pub source: &'static str,
+    /// The count the paper prints: (functions where it holds, functions measured).
+    pub printed: (usize, usize),
+    /// How it is counted.
+    pub test: Test,
+    /// A stand-in test for this build when the paper's environments are absent, and why it
+    /// stands in.
+    pub stand_in: Option<(Test, &'static str)>,
+}
+
+const WASM_AOT: &[&str] = &["wasmedge-aot", "wasmtime-aot", "wasmer-aot"];
+const CONTAINERS: &[&str] = &["native-distroless", "native-debian"];
+const INTERP_JIT: &[&str] = &["wasmedge-interp", "wasmtime-jit", "wasmer-jit"];
+const STAND_IN_INTERP_JIT: &[&str] = &["wasmi-interp", "wasmtime-jit", "wasmer-jit"];
+
+/// The claims, in the paper's order.
+pub const CLAIMS: &[Claim] = &[
+    Claim {
+        id: "aot-beats-interp",
+        statement: "AOT is faster than interpretation (WasmEdge)",
+        source: "§4.1, Table 4",
+        printed: (10, 13),
+        test: Test::Faster {
+            a: "wasmedge-aot",
+            b: "wasmedge-interp",
+        },
+        stand_in: Some((
+            Test::Faster {
+                a: "wasmtime-aot",
+                b: "wasmi-interp",
+            },
+            "WasmEdge is absent: wasmtime AOT against the wasmi interpreter",
+        )),
+    },
+    Claim {
+        id: "aot-vs-interp-significant",
+        statement: "AOT and interpretation times differ significantly (Mann–Whitney U, α = 0.05)",
+        source: "§4.1",
+        printed: (13, 13),
+        test: Test::Significant {
+            a: "wasmedge-aot",
+            b: "wasmedge-interp",
+        },
+        stand_in: Some((
+            Test::Significant {
+                a: "wasmtime-aot",
+                b: "wasmi-interp",
+            },
+            "WasmEdge is absent: wasmtime AOT against the wasmi interpreter",
+        )),
+    },
+    Claim {
+        id: "wasmtime-aot-beats-jit",
+        statement: "Wasmtime AOT is faster than Wasmtime JIT",
+        source: "§4.2, Table 5",
+        printed: (12, 13),
+        test: Test::Faster {
+            a: "wasmtime-aot",
+            b: "wasmtime-jit",
+        },
+        stand_in: None,
+    },
+    Claim {
+        id: "wasmtime-aot-vs-jit-significant",
+        statement: "Wasmtime AOT and JIT times differ significantly",
+        source: "§4.2",
+        printed: (13, 13),
+        test: Test::Significant {
+            a: "wasmtime-aot",
+            b: "wasmtime-jit",
+        },
+        stand_in: None,
+    },
+    Claim {
+        id: "wasmer-aot-beats-jit",
+        statement: "Wasmer AOT is faster than Wasmer JIT (of the functions that ran)",
+        source: "§4.3, Table 6",
+        printed: (6, 6),
+        test: Test::Faster {
+            a: "wasmer-aot",
+            b: "wasmer-jit",
+        },
+        stand_in: None,
+    },
+    Claim {
+        id: "distroless-beats-debian",
+        statement: "A distroless container is faster than a debian:bullseye one",
+        source: "§4.4, Table 7",
+        printed: (13, 13),
+        test: Test::Faster {
+            a: "native-distroless",
+            b: "native-debian",
+        },
+        stand_in: None,
+    },
+    Claim {
+        id: "wasm-beats-containers",
+        statement: "Every WebAssembly runtime (AOT) is faster than both containers",
+        source: "§5, Figure 5; abstract",
+        printed: (10, 13),
+        test: Test::AllFaster {
+            group: WASM_AOT,
+            than: CONTAINERS,
+        },
+        stand_in: None,
+    },
+    Claim {
+        id: "wasmtime-fastest-aot",
+        statement: "Wasmtime is the fastest WebAssembly runtime with AOT",
+        source: "§5, Figure 5",
+        printed: (8, 13),
+        test: Test::Fastest {
+            winner: "wasmtime-aot",
+            among: WASM_AOT,
+        },
+        stand_in: None,
+    },
+    Claim {
+        id: "interp-slowest",
+        statement: "Interpretation is slower than JIT (WasmEdge interp vs Wasmtime and Wasmer JIT)",
+        source: "§5, Figure 6",
+        printed: (10, 13),
+        test: Test::Slowest {
+            loser: "wasmedge-interp",
+            among: INTERP_JIT,
+        },
+        stand_in: Some((
+            Test::Slowest {
+                loser: "wasmi-interp",
+                among: STAND_IN_INTERP_JIT,
+            },
+            "WasmEdge is absent: the wasmi interpreter against the JITs",
+        )),
+    },
+    Claim {
+        id: "wasmtime-fastest-jit",
+        statement: "Wasmtime is the fastest with JIT (among WasmEdge interp, Wasmtime and Wasmer JIT)",
+        source: "§5, Figure 6",
+        printed: (10, 13),
+        test: Test::Fastest {
+            winner: "wasmtime-jit",
+            among: INTERP_JIT,
+        },
+        stand_in: Some((
+            Test::Fastest {
+                winner: "wasmtime-jit",
+                among: STAND_IN_INTERP_JIT,
+            },
+            "WasmEdge is absent: the wasmi interpreter in its place",
+        )),
+    },
+];
+
+/// Where a claim's numbers come from: the paper's data or a run set under one launcher.
+trait Source {
+    fn mean(&self, key: &str, function: &str) -> Option<f64>;
+    fn significant(&self, a: &str, b: &str, function: &str) -> Option<bool>;
+}
+
+impl Source for PaperData {
+    fn mean(&self, key: &str, function: &str) -> Option<f64> {
+        PaperData::mean(self, key, function)
+    }
+
+    fn significant(&self, a: &str, b: &str, function: &str) -> Option<bool> {
+        // As the paper did: one uncorrected test per function.
+        let test = wasmfaas_stats::mann_whitney(self.runs(a, function)?, self.runs(b, function)?);
+        Some(test.ok()?.p_value < ALPHA)
+    }
+}
+
+struct Ours<'a> {
+    analysis: &'a Analysis,
+    launcher: LauncherKind,
+}
+
+impl Ours<'_> {
+    fn environment(&self, key: &str) -> Option<Environment> {
+        let environment = Environment::parse(&format!("{}/{key}", self.launcher.as_str())).ok()?;
+        self.analysis
+            .meta
+            .plan
+            .environments
+            .contains(&environment)
+            .then_some(environment)
+    }
+}
+
+impl Source for Ours<'_> {
+    fn mean(&self, key: &str, function: &str) -> Option<f64> {
+        Some(
+            self.analysis
+                .summary(function, &self.environment(key)?)?
+                .mean,
+        )
+    }
+
+    fn significant(&self, a: &str, b: &str, function: &str) -> Option<bool> {
+        let (a, b) = (self.environment(a)?, self.environment(b)?);
+        let comparison = self.analysis.comparison(function, &a, &b)?;
+        if comparison.significant() {
+            return Some(true);
+        }
+        // Too few runs can make significance unreachable after the correction: then "not
+        // significant" says nothing about the claim, and the function is not counted.
+        let n = |e: &Environment| self.analysis.summary(function, e).map(|s| s.n);
+        let smallest_p = smallest_exact_p(n(&a)?, n(&b)?);
+        let reachable = smallest_p * self.analysis.comparisons.len() as f64 <= ALPHA;
+        reachable.then_some(false)
+    }
+}
+
+/// The smallest two-sided p-value a Mann–Whitney U test of samples of `n1` and `n2` values can
+/// give: 2 / C(n1 + n2, n1), for complete separation.
+fn smallest_exact_p(n1: usize, n2: usize) -> f64 {
+    let (k, n) = (n1.min(n2), n1 + n2);
+    let arrangements = (0..k).fold(1.0, |c, i| c * (n - i) as f64 / (i + 1) as f64);
+    (2.0 / arrangements).min(1.0)
+}
+
+/// Per function: whether the test holds, or `None` where it cannot be evaluated.
+fn evaluate(test: &Test, source: &dyn Source, function: &str) -> Option<bool> {
+    let present = |keys: &[&'static str]| -> Vec<(&'static str, f64)> {
+        keys.iter()
+            .filter_map(|k| source.mean(k, function).map(|m| (*k, m)))
+            .collect()
+    };
+    match *test {
+        Test::Faster { a, b } => Some(source.mean(a, function)? < source.mean(b, function)?),
+        Test::Significant { a, b } => source.significant(a, b, function),
+        Test::Fastest { winner, among }
+        | Test::Slowest {
+            loser: winner,
+            among,
+        } => {
+            let field = present(among);
+            let mine = field.iter().find(|(k, _)| *k == winner)?.1;
+            if field.len() < 2 {
+                return None;
+            }
+            let slowest = matches!(test, Test::Slowest { .. });
+            Some(
+                field
+                    .iter()
+                    .all(|(k, m)| *k == winner || if slowest { mine > *m } else { mine < *m }),
+            )
+        }
+        Test::AllFaster { group, than } => {
+            let group = present(group);
+            let than = present(than);
+            if group.is_empty() || than.is_empty() {
+                return None;
+            }
+            Some(group.iter().all(|(_, g)| than.iter().all(|(_, t)| g < t)))
+        }
+    }
+}
+
+/// The environments a test needs, for the "not testable" reason.
+fn keys(test: &Test) -> Vec<&'static str> {
+    match *test {
+        Test::Faster { a, b } | Test::Significant { a, b } => vec![a, b],
+        Test::Fastest { among, .. } | Test::Slowest { among, .. } => among.to_vec(),
+        Test::AllFaster { group, than } => group.iter().chain(than).copied().collect(),
+    }
+}
+
+/// A count: in how many functions a claim holds, of how many it could be evaluated on, and
+/// the per-function outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Count {
+    /// Functions where it holds.
+    pub holds: usize,
+    /// Functions where it could be evaluated.
+    pub of: usize,
+    /// Per function, where evaluated.
+    pub by_function: Vec<(String, bool)>,
+}
+
+impl Count {
+    fn of(test: &Test, source: &dyn Source, functions: &[String]) -> Count {
+        let by_function: Vec<(String, bool)> = functions
+            .iter()
+            .filter_map(|f| evaluate(test, source, f).map(|holds| (f.clone(), holds)))
+            .collect();
+        Count {
+            holds: by_function.iter().filter(|(_, h)| *h).count(),
+            of: by_function.len(),
+            by_function,
+        }
+    }
+
+    fn majority(&self) -> bool {
+        2 * self.holds > self.of
+    }
+
+    /// `10/13`.
+    pub fn fraction(&self) -> String {
+        format!("{}/{}", self.holds, self.of)
+    }
+}
+
+/// The outcome of testing a claim on a run set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Holds for the same majority of functions as in the paper.
+    Confirmed,
+    /// The majority goes the other way here.
+    Refuted,
+    /// The run set lacks the environments it needs.
+    NotTestable,
+}
+
+impl Verdict {
+    /// The word in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Confirmed => "confirmed",
+            Verdict::Refuted => "refuted",
+            Verdict::NotTestable => "not testable here",
+        }
+    }
+}
+
+/// A claim checked against the paper's data and a run set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checked {
+    /// The claim's id.
+    pub id: &'static str,
+    /// The claim.
+    pub statement: &'static str,
+    /// Where the paper makes it.
+    pub source: &'static str,
+    /// The count the paper prints.
+    pub printed: String,
+    /// The same count recomputed from the paper's published runs.
+    pub paper: Count,
+    /// The count on the run set, when testable.
+    pub ours: Option<Count>,
+    /// The launcher whose environments were counted.
+    pub launcher: Option<&'static str>,
+    /// The stand-in used, if any.
+    pub stand_in: Option<&'static str>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What the verdict rests on.
+    pub detail: String,
+}
+
+/// Checks every claim. A claim is counted under the most paper-like launcher of the run set
+/// (containerd, then oci, process, embedded) that has the environments it needs.
+pub fn check_all(analysis: &Analysis, paper: &PaperData) -> Vec<Checked> {
+    let functions: Vec<String> = analysis
+        .meta
+        .plan
+        .functions
+        .iter()
+        .filter(|f| paper.functions().contains(f))
+        .cloned()
+        .collect();
+    let paper_functions = paper.functions();
+    let mut launchers = analysis.launchers();
+    launchers.reverse();
+    CLAIMS
+        .iter()
+        .map(|claim| {
+            let paper_count = Count::of(&claim.test, paper, &paper_functions);
+            let mut found = None;
+            'search: for (test, stand_in) in
+                std::iter::once((&claim.test, None)).chain(claim.stand_in.iter().map(|(t, why)| (t, Some(*why))))
+            {
+                for &launcher in &launchers {
+                    let ours = Ours {
+                        analysis,
+                        launcher,
+                    };
+                    let count = Count::of(test, &ours, &functions);
+                    if count.of > 0 {
+                        found = Some((count, launcher, stand_in));
+                        break 'search;
+                    }
+                }
+            }
+            match found {
+                None => Checked {
+                    id: claim.id,
+                    statement: claim.statement,
+                    source: claim.source,
+                    printed: format!("{}/{}", claim.printed.0, claim.printed.1),
+                    paper: paper_count,
+                    ours: None,
+                    launcher: None,
+                    stand_in: None,
+                    verdict: Verdict::NotTestable,
+                    detail: if matches!(claim.test, Test::Significant { .. }) {
+                        format!(
+                            "needs the environments {} under one launcher, with enough runs that a Holm-corrected test can reach α = {ALPHA} (e.g. --runs 10 or more)",
+                            keys(&claim.test).join(", ")
+                        )
+                    } else {
+                        format!(
+                            "needs the environments {} under one launcher; this run set does not have them",
+                            keys(&claim.test).join(", ")
+                        )
+                    },
+                },
+                Some((count, launcher, stand_in)) => {
+                    let verdict = if count.majority() == paper_count.majority() {
+                        Verdict::Confirmed
+                    } else {
+                        Verdict::Refuted
+                    };
+                    let differs: Vec<String> = count
+                        .by_function
+                        .iter()
+                        .filter(|(f, holds)| {
+                            paper_count
+                                .by_function
+                                .iter()
+                                .any(|(pf, ph)| pf == f && ph != holds)
+                        })
+                        .map(|(f, holds)| format!("{f} ({})", if *holds { "holds here" } else { "fails here" }))
+                        .collect();
+                    let detail = if differs.is_empty() {
+                        "same outcome as the paper on every function measured by both".to_owned()
+                    } else {
+                        format!("differs from the paper on {}", differs.join(", "))
+                    };
+                    Checked {
+                        id: claim.id,
+                        statement: claim.statement,
+                        source: claim.source,
+                        printed: format!("{}/{}", claim.printed.0, claim.printed.1),
+                        paper: paper_count,
+                        ours: Some(count),
+                        launcher: Some(launcher.as_str()),
+                        stand_in,
+                        verdict,
+                        detail,
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counting each claim on the paper's own published runs gives the count the paper prints:
+    /// the claims are encoded as the paper meant them.
+    #[test]
+    fn smallest_p_values_of_complete_separation() {
+        // scipy.stats.mannwhitneyu([1, 2, 3], [4, 5, 6]).pvalue == 0.1 = 2 / C(6, 3).
+        assert!((smallest_exact_p(3, 3) - 0.1).abs() < 1e-12);
+        assert!((smallest_exact_p(5, 5) - 2.0 / 252.0).abs() < 1e-12);
+        assert!(smallest_exact_p(100, 100) < 1e-50);
+        assert_eq!(smallest_exact_p(1, 1), 1.0);
+    }
+
+    #[test]
+    fn the_papers_data_give_the_papers_counts() {
+        let paper = PaperData::load();
+        let functions = paper.functions();
+        for claim in CLAIMS {
+            let count = Count::of(&claim.test, &paper, &functions);
+            assert_eq!(
+                (count.holds, count.of),
+                claim.printed,
+                "{}: {:?}",
+                claim.id,
+                count.by_function
+            );
+        }
+    }
+}

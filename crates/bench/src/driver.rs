@@ -1,0 +1,236 @@
+//! Running a plan: preflight every cell, then each job in the plan's order, each sample
+//! appended to the run set as soon as its run is checked.
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+use wasmfaas_engines::Engine;
+use wasmfaas_suite::{Function, Layout};
+
+use crate::launcher::{Cell, LaunchContext, Launchers};
+use crate::runset::{FORMAT, RunSetMeta, SuiteBuild};
+use crate::{BenchError, Machine, PlanSpec, RunSet, Sample};
+
+/// Hears what the bench is doing (the CLI shows a progress bar; the library never prints).
+pub trait Observer {
+    /// Preflight: preparing a cell (finding artifacts, compiling stale AOT artifacts).
+    fn preparing(&mut self, _cell: &str) {}
+    /// Runs start: `done` of `total` runs already have samples (from a resumed run set).
+    fn started(&mut self, _total: usize, _done: usize) {}
+    /// One run ended and its sample is on disk.
+    fn sampled(&mut self, _sample: &Sample) {}
+}
+
+/// How a bench ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// Every run of the plan has a sample.
+    Finished,
+    /// Stopped on request; the run set can be resumed.
+    Interrupted,
+}
+
+/// The description of a new run set for `plan` on this machine.
+pub fn new_meta(
+    plan: PlanSpec,
+    preset: Option<String>,
+    command_line: Vec<String>,
+    layout: &Layout,
+    engines: &[Box<dyn Engine>],
+) -> RunSetMeta {
+    RunSetMeta {
+        format: FORMAT.into(),
+        wasmfaas_version: env!("CARGO_PKG_VERSION").into(),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        command_line,
+        preset,
+        suite: suite_build(layout, &plan),
+        plan,
+        machine: Machine::current(),
+        engines: engines
+            .iter()
+            .map(|e| (e.name().to_owned(), e.version()))
+            .collect(),
+    }
+}
+
+/// The functions' build profile and the digest of every artifact the plan runs.
+fn suite_build(layout: &Layout, plan: &PlanSpec) -> SuiteBuild {
+    let mut profile = String::new();
+    for file in ["Cargo.toml", ".cargo/config.toml"] {
+        if let Ok(text) = std::fs::read_to_string(layout.source.join(file)) {
+            let mut keep = false;
+            for line in text.lines() {
+                if line.starts_with('[') {
+                    keep = line.starts_with("[profile") || line.starts_with("[target");
+                }
+                if keep && !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+                    profile.push_str(line);
+                    profile.push('\n');
+                }
+            }
+        }
+    }
+    let mut artifacts = BTreeMap::new();
+    for function in &plan.functions {
+        let mut paths = vec![layout.wasm(function), layout.native(function)];
+        for environment in &plan.environments {
+            if environment.mode == wasmfaas_engines::Mode::Aot
+                && let Ok(engine) = wasmfaas_engines::engine(&environment.engine)
+            {
+                paths.push(layout.aot(&environment.engine, function, engine.artifact_extension()));
+            }
+        }
+        for path in paths {
+            if let Ok(bytes) = std::fs::read(&path) {
+                let name = path
+                    .strip_prefix(&layout.artifacts)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
+                artifacts.insert(name, hex::encode(Sha256::digest(&bytes)));
+            }
+        }
+    }
+    SuiteBuild { profile, artifacts }
+}
+
+/// What a bench needs besides its run set.
+#[derive(Debug, Clone)]
+pub struct BenchContext {
+    /// The suite on disk.
+    pub layout: Layout,
+    /// The `wasmfaas` executable `process` runs WebAssembly with.
+    pub wasmfaas_exe: std::path::PathBuf,
+    /// Where AOT artifacts of stale builds are compiled to.
+    pub cache: wasmfaas_engines::AotCache,
+    /// A process run taking longer is killed and recorded as failed.
+    pub run_timeout: std::time::Duration,
+}
+
+/// Runs every job of the run set's plan that has no sample yet. Returns when all have one, or
+/// when `stop` is set (the run in flight when it was set is discarded: a signal may have
+/// disturbed it).
+pub fn execute(
+    runset: &mut RunSet,
+    context: &BenchContext,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Completion, BenchError> {
+    let plan = runset.meta.plan.clone();
+    let functions: Vec<&'static Function> = plan
+        .functions
+        .iter()
+        .map(|name| wasmfaas_suite::find(name).map_err(BenchError::Selection))
+        .collect::<Result<_, _>>()?;
+    let mut launchers = Launchers::new(LaunchContext {
+        layout: context.layout.clone(),
+        work_dir: runset.work_dir(),
+        wasmfaas_exe: context.wasmfaas_exe.clone(),
+        cache: context.cache.clone(),
+        run_timeout: context.run_timeout,
+    });
+    let cell = |job_function: usize, job_environment: usize| Cell {
+        function: functions[job_function],
+        environment: &plan.environments[job_environment],
+        size: plan.size,
+    };
+    for f in 0..functions.len() {
+        for e in 0..plan.environments.len() {
+            let cell = cell(f, e);
+            observer.preparing(&cell.describe());
+            launchers.get(cell.environment.launcher)?.prepare(&cell)?;
+        }
+    }
+    let jobs = plan.jobs();
+    let done = runset.done();
+    observer.started(jobs.len(), done.len());
+    for job in jobs.iter().filter(|j| !done.contains(&j.seq)) {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Completion::Interrupted);
+        }
+        let cell = cell(job.function, job.environment);
+        if let Some(prepare) = &plan.prepare {
+            run_prepare(prepare)?;
+        }
+        let started_unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let measured = launchers.get(cell.environment.launcher)?.run(&cell);
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Completion::Interrupted);
+        }
+        let mut sample = Sample {
+            seq: job.seq,
+            function: cell.function.name.to_owned(),
+            environment: cell.environment.to_string(),
+            round: job.round,
+            warmup: job.warmup,
+            started_unix_ms,
+            total_ns: 0,
+            phases: None,
+            exit_code: None,
+            peak_rss_kib: None,
+            ok: false,
+            error: None,
+        };
+        match measured {
+            Ok(m) => {
+                sample.total_ns = m.total.as_nanos() as u64;
+                sample.phases = m.phases.map(Into::into);
+                sample.exit_code = Some(m.exit_code);
+                sample.peak_rss_kib = m.peak_rss_kib;
+                sample.error = if m.exit_code != 0 {
+                    Some(format!("exited with {}: {}", m.exit_code, m.stderr_tail))
+                } else {
+                    wasmfaas_suite::check(
+                        cell.function,
+                        cell.size,
+                        &m.stdout,
+                        &m.output_dir,
+                        &m.inputs_dir,
+                    )
+                    .err()
+                    .map(|e| e.to_string())
+                };
+                sample.ok = sample.error.is_none();
+            }
+            Err(e) => sample.error = Some(e.to_string()),
+        }
+        runset.append(sample)?;
+        observer.sampled(runset.samples.last().expect("just appended"));
+    }
+    let work = runset.work_dir();
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(|e| BenchError::io(&work, e))?;
+    }
+    Ok(Completion::Finished)
+}
+
+fn run_prepare(command: &str) -> Result<(), BenchError> {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .status()
+        .map_err(|e| BenchError::Prepare {
+            cell: "--prepare".into(),
+            problem: format!("cannot run `sh -c {command:?}`: {e}"),
+        })?;
+    if !status.success() {
+        return Err(BenchError::Prepare {
+            cell: "--prepare".into(),
+            problem: format!("`{command}` failed with {status}; fix it or leave --prepare out"),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `path` holds a run set.
+pub fn is_runset(path: &Path) -> bool {
+    path.join(crate::runset::META_FILE).is_file()
+}

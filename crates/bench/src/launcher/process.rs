@@ -1,0 +1,260 @@
+//! `process`: a fresh OS process per run. Native code runs as the static binary itself;
+//! WebAssembly as `wasmfaas run --engine E --mode M <module or artifact>`, as a user would.
+//!
+//! The run's stdout and stderr go to files, not pipes: no reader threads run beside the child,
+//! so the harness adds as little as possible to what it measures (hyperfine sends output to
+//! /dev/null for the same reason). The child is reaped with `wait4`, which also gives its peak
+//! RSS.
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use wasmfaas_engines::{Engine, Mode};
+
+use super::{Cell, LaunchContext, Launcher, Measurement, clear_dir, prepare_suite_run, tail};
+use crate::{BenchError, LauncherKind};
+
+/// A prepared command for one cell.
+struct Prepared {
+    program: PathBuf,
+    arg0: String,
+    args: Vec<String>,
+    output_dir: PathBuf,
+    inputs_dir: PathBuf,
+    stdout_path: PathBuf,
+    stderr_path: PathBuf,
+}
+
+/// Runs each run as a fresh process.
+pub struct ProcessLauncher {
+    context: LaunchContext,
+    engines: Vec<Box<dyn Engine>>,
+    prepared: HashMap<String, Prepared>,
+    watchdog: Watchdog,
+}
+
+impl ProcessLauncher {
+    /// A process launcher.
+    pub fn new(context: LaunchContext) -> Self {
+        Self {
+            context,
+            engines: wasmfaas_engines::registry(),
+            prepared: HashMap::new(),
+            watchdog: Watchdog::start(),
+        }
+    }
+}
+
+impl Launcher for ProcessLauncher {
+    fn kind(&self) -> LauncherKind {
+        LauncherKind::Process
+    }
+
+    fn prepare(&mut self, cell: &Cell) -> Result<(), BenchError> {
+        let key = cell.slug();
+        if self.prepared.contains_key(&key) {
+            return Ok(());
+        }
+        let engine = self
+            .engines
+            .iter()
+            .find(|e| e.name() == cell.environment.engine)
+            .ok_or_else(|| {
+                BenchError::Selection(format!(
+                    "no engine {:?} in this build",
+                    cell.environment.engine
+                ))
+            })?;
+        let (run, output_dir) = prepare_suite_run(&self.context, cell, engine.as_ref())?;
+        let streams = self.context.work_dir.join(format!("{key}.streams"));
+        std::fs::create_dir_all(&streams).map_err(|e| BenchError::io(&streams, e))?;
+        let (program, arg0, args) = if cell.environment.mode == Mode::Native {
+            (
+                run.program.path.clone(),
+                cell.function.name.to_owned(),
+                run.invocation.args.clone(),
+            )
+        } else {
+            let mut args: Vec<String> = vec![
+                "run".into(),
+                "--engine".into(),
+                cell.environment.engine.clone(),
+                "--mode".into(),
+                cell.environment.mode.to_string(),
+            ];
+            for preopen in &run.invocation.preopens {
+                args.push("--dir".into());
+                args.push(format!("{}:{}", preopen.host.display(), preopen.guest));
+            }
+            args.push(run.program.path.to_string_lossy().into_owned());
+            args.push("--".into());
+            args.extend(run.invocation.args.iter().cloned());
+            (
+                self.context.wasmfaas_exe.clone(),
+                "wasmfaas".to_owned(),
+                args,
+            )
+        };
+        if !program.is_file() {
+            return Err(BenchError::Prepare {
+                cell: cell.describe(),
+                problem: format!("{} is missing", program.display()),
+            });
+        }
+        self.prepared.insert(
+            key,
+            Prepared {
+                program,
+                arg0,
+                args,
+                output_dir,
+                inputs_dir: run.inputs_dir,
+                stdout_path: streams.join("stdout"),
+                stderr_path: streams.join("stderr"),
+            },
+        );
+        Ok(())
+    }
+
+    fn run(&mut self, cell: &Cell) -> Result<Measurement, BenchError> {
+        self.prepare(cell)?;
+        let prepared = &self.prepared[&cell.slug()];
+        clear_dir(&prepared.output_dir)?;
+        let create = |path: &PathBuf| File::create(path).map_err(|e| BenchError::io(path, e));
+        let stdout = create(&prepared.stdout_path)?;
+        let stderr = create(&prepared.stderr_path)?;
+        let mut command = Command::new(&prepared.program);
+        command
+            .arg0(&prepared.arg0)
+            .args(&prepared.args)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        let run_error = |problem: String| BenchError::Run {
+            cell: cell.describe(),
+            problem,
+        };
+        let started = Instant::now();
+        let child = command
+            .spawn()
+            .map_err(|e| run_error(format!("cannot start {}: {e}", prepared.program.display())))?;
+        let pid = child.id() as libc::pid_t;
+        self.watchdog.arm(pid, started + self.context.run_timeout);
+        let reaped = wait4(pid);
+        let total = started.elapsed();
+        let timed_out = self.watchdog.disarm();
+        // The child is reaped; std's handle must not wait on it again.
+        drop(child);
+        let (status, rusage) = reaped.map_err(|e| run_error(format!("waiting for it: {e}")))?;
+        let exit_code = if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            128 + libc::WTERMSIG(status)
+        };
+        let read = |path: &PathBuf| std::fs::read(path).map_err(|e| BenchError::io(path, e));
+        let mut stderr_tail = tail(&read(&prepared.stderr_path)?);
+        if timed_out {
+            stderr_tail = format!(
+                "killed after the run timeout of {:?}. {stderr_tail}",
+                self.context.run_timeout
+            );
+        }
+        Ok(Measurement {
+            total,
+            phases: None,
+            exit_code,
+            stdout: read(&prepared.stdout_path)?,
+            stderr_tail,
+            // Linux reports ru_maxrss in KiB.
+            peak_rss_kib: Some(rusage.ru_maxrss.max(0) as u64),
+            output_dir: prepared.output_dir.clone(),
+            inputs_dir: prepared.inputs_dir.clone(),
+        })
+    }
+}
+
+fn wait4(pid: libc::pid_t) -> std::io::Result<(libc::c_int, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; zeroed is a valid value for wait4 to overwrite.
+    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own unreaped child; both pointers are valid for the call.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
+        if reaped == pid {
+            return Ok((status, rusage));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// Kills a run that outlives its deadline. One thread for the whole bench, armed and disarmed
+/// per run, so a run costs a lock, not a thread spawn.
+struct Watchdog {
+    shared: Arc<(Mutex<WatchState>, Condvar)>,
+}
+
+#[derive(Default)]
+struct WatchState {
+    armed: Option<(libc::pid_t, Instant)>,
+    fired: bool,
+}
+
+impl Watchdog {
+    fn start() -> Self {
+        let shared = Arc::new((Mutex::new(WatchState::default()), Condvar::new()));
+        let watched = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("run-watchdog".into())
+            .spawn(move || {
+                loop {
+                    let Some(shared) = watched.upgrade() else {
+                        return;
+                    };
+                    let (lock, wake) = &*shared;
+                    let state = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    let wait = match state.armed {
+                        Some((_, deadline)) => deadline.saturating_duration_since(Instant::now()),
+                        None => Duration::from_secs(1),
+                    };
+                    let (mut state, _) = wake
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(|p| p.into_inner());
+                    if let Some((pid, deadline)) = state.armed
+                        && Instant::now() >= deadline
+                    {
+                        // SAFETY: sending a signal has no memory-safety preconditions; the pid
+                        // is our child, armed until it has been reaped.
+                        unsafe { libc::kill(pid, libc::SIGKILL) };
+                        state.fired = true;
+                        state.armed = None;
+                    }
+                }
+            })
+            .expect("the watchdog thread starts");
+        Self { shared }
+    }
+
+    fn arm(&self, pid: libc::pid_t, deadline: Instant) {
+        let (lock, wake) = &*self.shared;
+        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
+        state.armed = Some((pid, deadline));
+        state.fired = false;
+        wake.notify_one();
+    }
+
+    /// Disarms; returns whether the run was killed.
+    fn disarm(&self) -> bool {
+        let (lock, _) = &*self.shared;
+        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
+        state.armed = None;
+        state.fired
+    }
+}

@@ -1,0 +1,401 @@
+//! `wasmfaas bench`: cold runs of functions × environments, statistics, and the report.
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use wasmfaas_bench::environment::{self, LauncherKind};
+use wasmfaas_bench::{
+    BenchContext, Completion, Environment, Observer, PlanSpec, RunSet, Sample, execute, new_meta,
+};
+use wasmfaas_engines::{AotCache, WasmerEngine, WasmtimeEngine};
+use wasmfaas_suite::Size;
+use wasmfaas_suite::build::build_all;
+
+use super::ProjectArgs;
+use super::report::{ExportArgs, write_report};
+
+/// Exit code of a bench stopped by Ctrl-C (128 + SIGINT), resumable with `--resume`.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// A set of defaults for the run matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// All 13 functions × every available environment, 10 runs each at size paper (minutes).
+    Quick,
+    /// The paper's eight environments (containerd when available, else their `process`
+    /// counterparts) × 13 functions × 100 runs at size paper.
+    Paper,
+}
+
+/// Arguments of `wasmfaas bench`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  wasmfaas bench                                   # the quick preset
+  wasmfaas bench --functions matmul,n-body --environments 'embedded/*' --runs 30
+  wasmfaas bench --preset paper
+  wasmfaas bench --resume results/20261126-201500")]
+pub struct Args {
+    /// Defaults for the matrix; flags given explicitly override them
+    #[arg(long, value_enum, default_value = "quick")]
+    preset: Preset,
+    /// Functions to run, comma-separated globs (e.g. matmul,n-*) [default: the paper's 13]
+    #[arg(long, value_delimiter = ',')]
+    functions: Vec<String>,
+    /// Environments, comma-separated globs over launcher/engine-mode (e.g. 'process/*,embedded/wasmtime-aot') [default: the preset's]
+    #[arg(long, value_delimiter = ',')]
+    environments: Vec<String>,
+    /// Workload size: small, paper or large [default: paper]
+    #[arg(long)]
+    size: Option<Size>,
+    /// Measured runs per function × environment [default: quick 10, paper 100]
+    #[arg(long)]
+    runs: Option<u32>,
+    /// Unmeasured runs per function × environment before the measured ones
+    #[arg(long, default_value_t = 1)]
+    warmup: u32,
+    /// Seed of the run order [default: from the clock; recorded in the run set]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Shell command run before every run, outside the timing (e.g. 'sync; echo 3 > /proc/sys/vm/drop_caches')
+    #[arg(long, value_name = "CMD")]
+    prepare: Option<String>,
+    /// A process run taking longer is killed and recorded as failed
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    timeout: Duration,
+    /// The run set folder to create [default: results/<date>-<time> in the project]
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    output: Option<PathBuf>,
+    /// Complete an interrupted run set (its recorded plan and seed are used)
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    #[command(flatten)]
+    export: ExportArgs,
+    /// Hide the progress bar
+    #[arg(long)]
+    no_progress: bool,
+    /// Do not bring the suite up to date first (by default `bench` runs an incremental
+    /// `wasmfaas build` for its size: seconds when nothing changed)
+    #[arg(long)]
+    no_build: bool,
+    #[command(flatten)]
+    project: ProjectArgs,
+}
+
+fn parse_duration(spec: &str) -> Result<Duration, String> {
+    humantime::parse_duration(spec)
+        .map_err(|e| format!("bad duration {spec:?}: {e}; e.g. 30s, 10m"))
+}
+
+/// Runs `wasmfaas bench`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let layout = args.project.layout();
+    let engines = wasmfaas_engines::registry();
+    let mut runset = match &args.resume {
+        Some(dir) => {
+            if !args.functions.is_empty()
+                || !args.environments.is_empty()
+                || args.size.is_some()
+                || args.runs.is_some()
+                || args.seed.is_some()
+            {
+                bail!(
+                    "--resume continues the plan recorded in {}; leave out --functions, --environments, --size, --runs and --seed",
+                    dir.display()
+                );
+            }
+            let runset = RunSet::open(dir)?;
+            ensure_built(&args, &layout, runset.meta.plan.size)?;
+            let here = wasmfaas_bench::Machine::current();
+            if here.cpu_model != runset.meta.machine.cpu_model {
+                eprintln!(
+                    "wasmfaas: warning: resuming on another machine ({}) than the run set was started on ({})",
+                    here.describe(),
+                    runset.meta.machine.describe()
+                );
+            }
+            runset
+        }
+        None => {
+            let plan = plan(&args, &engines)?;
+            ensure_built(&args, &layout, plan.size)?;
+            let dir = args
+                .output
+                .clone()
+                .unwrap_or_else(|| default_output(&layout.artifacts));
+            let command_line: Vec<String> = std::env::args().collect();
+            let preset = Some(format!("{:?}", args.preset).to_lowercase());
+            let meta = new_meta(plan, preset, command_line, &layout, &engines);
+            RunSet::create(&dir, meta)?
+        }
+    };
+    let context = BenchContext {
+        layout,
+        wasmfaas_exe: std::env::current_exe().context("cannot find the wasmfaas executable")?,
+        cache: AotCache::new(AotCache::default_root()),
+        run_timeout: args.timeout,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = stop.clone();
+    ctrlc::set_handler(move || {
+        if handler_stop.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C: the user wants out now; every sample so far is on disk.
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    let plan = &runset.meta.plan;
+    eprintln!(
+        "wasmfaas bench: {} functions × {} environments × {} runs (+{} warmup) at size {}, seed {}\nrun set: {}",
+        plan.functions.len(),
+        plan.environments.len(),
+        plan.runs,
+        plan.warmup,
+        plan.size,
+        plan.seed,
+        runset.dir.display()
+    );
+    let mut progress = Progress::new(args.no_progress);
+    let completion = execute(&mut runset, &context, &mut progress, &stop)?;
+    progress.finish();
+    if completion == Completion::Interrupted {
+        eprintln!(
+            "wasmfaas bench: interrupted after {} samples; they are in {}.\nresume with: wasmfaas bench --resume {}",
+            runset.samples.len(),
+            runset.dir.display(),
+            runset.dir.display()
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    let failed = write_report(&runset, &args.export)?;
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Brings the suite up to date for `size` (an incremental `wasmfaas build`), unless told not to.
+fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Result<()> {
+    if args.no_build {
+        return Ok(());
+    }
+    eprintln!("wasmfaas bench: bringing the suite up to date (wasmfaas build --size {size})");
+    let (wasmtime, wasmer) = (WasmtimeEngine::new(), WasmerEngine::new());
+    build_all(layout, &[&wasmtime, &wasmer], &[size])?;
+    Ok(())
+}
+
+/// The plan from the preset and the flags.
+fn plan(args: &Args, engines: &[Box<dyn wasmfaas_engines::Engine>]) -> Result<PlanSpec> {
+    let available = environment::available(engines);
+    let patterns = if !args.environments.is_empty() {
+        args.environments.clone()
+    } else {
+        match args.preset {
+            Preset::Quick => vec!["*".to_owned()],
+            Preset::Paper => paper_environments(&available),
+        }
+    };
+    let environments = environment::select(&available, &patterns)?;
+    let functions = select_functions(&args.functions)?;
+    let runs = args.runs.unwrap_or(match args.preset {
+        Preset::Quick => 10,
+        Preset::Paper => 100,
+    });
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    Ok(PlanSpec {
+        functions,
+        environments,
+        size: args.size.unwrap_or(Size::Paper),
+        runs,
+        warmup: args.warmup,
+        seed: args.seed.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        }),
+        prepare: args.prepare.clone(),
+    })
+}
+
+/// The paper's eight environments under containerd when this build has it; else their
+/// `process` counterparts (WasmEdge's interpreter stood in for by wasmi's), said on stderr.
+fn paper_environments(available: &[Environment]) -> Vec<String> {
+    let paper = [
+        "wasmedge-interp",
+        "wasmedge-aot",
+        "wasmtime-jit",
+        "wasmtime-aot",
+        "wasmer-jit",
+        "wasmer-aot",
+        "native-distroless",
+        "native-debian",
+    ];
+    let under = |launcher: LauncherKind| -> Vec<String> {
+        paper
+            .iter()
+            .map(|k| format!("{}/{k}", launcher.as_str()))
+            .filter(|name| available.iter().any(|e| &e.to_string() == name))
+            .collect()
+    };
+    let containerd = under(LauncherKind::Containerd);
+    if containerd.len() == paper.len() {
+        return containerd;
+    }
+    eprintln!(
+        "wasmfaas: note: containerd environments are not available in this build; the paper preset runs the `process` counterparts (wasmi standing in for WasmEdge's interpreter, a native process for the containers)"
+    );
+    let mut process = under(LauncherKind::Process);
+    for stand_in in ["process/wasmi-interp", "process/native"] {
+        if available.iter().any(|e| e.to_string() == stand_in) {
+            process.push(stand_in.to_owned());
+        }
+    }
+    process
+}
+
+fn select_functions(patterns: &[String]) -> Result<Vec<String>> {
+    let suite = wasmfaas_suite::functions();
+    if patterns.is_empty() {
+        return Ok(suite
+            .iter()
+            .filter(|f| f.in_paper)
+            .map(|f| f.name.to_owned())
+            .collect());
+    }
+    let mut selected = Vec::new();
+    for pattern in patterns {
+        let glob = glob::Pattern::new(pattern)
+            .with_context(|| format!("bad function pattern {pattern:?}"))?;
+        let matches: Vec<&str> = suite
+            .iter()
+            .map(|f| f.name)
+            .filter(|name| glob.matches(name))
+            .collect();
+        if matches.is_empty() {
+            // Same message as `wasmfaas run` gives for an unknown name.
+            bail!(
+                "{}",
+                wasmfaas_suite::find(pattern).err().unwrap_or_default()
+            );
+        }
+        for name in matches {
+            if !selected.iter().any(|s| s == name) {
+                selected.push(name.to_owned());
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// `results/<UTC date>-<time>` beside the artifacts folder.
+fn default_output(artifacts: &Path) -> PathBuf {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    let root = artifacts.parent().unwrap_or(Path::new("."));
+    root.join("results").join(format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    ))
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The progress bar: position, ETA, the last cell run.
+struct Progress {
+    bar: ProgressBar,
+    failed: usize,
+}
+
+impl Progress {
+    fn new(hidden: bool) -> Self {
+        let bar = if hidden {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new_spinner()
+        };
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Self { bar, failed: 0 }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Observer for Progress {
+    fn preparing(&mut self, cell: &str) {
+        self.bar.set_message(format!("preparing {cell}"));
+    }
+
+    fn started(&mut self, total: usize, done: usize) {
+        self.bar.set_length(total as u64);
+        self.bar.set_position(done as u64);
+        self.bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {pos}/{len} ETA {eta} {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        self.bar.reset_eta();
+    }
+
+    fn sampled(&mut self, sample: &Sample) {
+        self.bar.inc(1);
+        if !sample.ok {
+            self.failed += 1;
+            self.bar.println(format!(
+                "failed: {} in {}: {}",
+                sample.function,
+                sample.environment,
+                sample.error.as_deref().unwrap_or("")
+            ));
+        }
+        self.bar.set_message(format!(
+            "{} {} {:.2} ms{}",
+            sample.function,
+            sample.environment,
+            sample.total_ns as f64 / 1e6,
+            if self.failed > 0 {
+                format!(" ({} failed)", self.failed)
+            } else {
+                String::new()
+            }
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_418), (2025, 11, 26));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

@@ -1,0 +1,272 @@
+//! `wasmfaas bench` and `wasmfaas report` as a user meets them: a tiny bench end to end, an
+//! interrupted bench resumed, and clear errors for bad input.
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const EXIT_ERROR: i32 = 125;
+const EXIT_INTERRUPTED: i32 = 130;
+
+fn wasmfaas(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmfaas"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("wasmfaas starts")
+}
+
+/// The suite built once (small inputs).
+fn built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = wasmfaas(&["build", "--size", "small"]);
+        assert!(
+            out.status.success(),
+            "wasmfaas build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+fn sample_lines(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("samples.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is a sample"))
+        .collect()
+}
+
+#[test]
+fn a_tiny_bench_writes_a_report_that_parses() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--functions",
+        "hello,matmul",
+        "--environments",
+        "process/native,embedded/wasmtime-aot",
+        "--runs",
+        "3",
+        "--size",
+        "small",
+        "--no-progress",
+        "--output",
+        runset.to_str().unwrap(),
+        "--export-json",
+        dir.path().join("copy.json").to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("report: {}", runset.join("report.html").display())),
+        "{stdout}"
+    );
+    // 2 functions × 2 environments × (1 warmup + 3 runs), every one checked and successful.
+    let samples = sample_lines(&runset);
+    assert_eq!(samples.len(), 16);
+    assert!(samples.iter().all(|s| s["ok"] == true), "{samples:?}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runset.join("summary.json")).unwrap())
+            .expect("summary.json parses");
+    let cells = summary["analysis"]["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 4);
+    for cell in cells {
+        assert_eq!(cell["summary"]["n"], 3, "{cell}");
+        assert!(cell["summary"]["median"].as_f64().unwrap() > 0.0);
+    }
+    let embedded = cells
+        .iter()
+        .find(|c| c["environment"] == "embedded/wasmtime-aot")
+        .unwrap();
+    assert!(embedded["phase_medians"].is_array(), "{embedded}");
+    assert!(summary["claims"].as_array().unwrap().len() >= 8);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("copy.json")).unwrap(),
+        std::fs::read_to_string(runset.join("summary.json")).unwrap()
+    );
+    let mut csv = csv::Reader::from_path(runset.join("samples.csv")).unwrap();
+    assert_eq!(csv.records().count(), 16);
+    let html = std::fs::read_to_string(runset.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("The paper's claims"));
+    assert!(!html.contains("<script") && !html.contains("<link"));
+    let markdown = std::fs::read_to_string(runset.join("report.md")).unwrap();
+    assert!(markdown.contains("figures/median-process.svg"));
+    assert!(runset.join("figures/median-process.svg").is_file());
+    assert!(!runset.join("work").exists(), "scratch output is removed");
+
+    // `report` regenerates the same files, and compares with another run set.
+    let out = wasmfaas(&[
+        "report",
+        runset.to_str().unwrap(),
+        "--compare",
+        runset.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let markdown = std::fs::read_to_string(runset.join("report.md")).unwrap();
+    assert!(markdown.contains("Compared with another run set"));
+}
+
+#[test]
+fn an_interrupted_bench_resumes_without_losing_or_repeating_a_run() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let args = [
+        "bench",
+        "--functions",
+        "hello",
+        "--environments",
+        "process/native,embedded/wasmtime-aot",
+        "--runs",
+        "300",
+        "--warmup",
+        "0",
+        "--size",
+        "small",
+        "--no-progress",
+        "--output",
+        runset.to_str().unwrap(),
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmfaas"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sample_lines(&runset).len() < 5 {
+        assert!(Instant::now() < deadline, "no samples after 2 minutes");
+        assert!(child.try_wait().unwrap().is_none(), "bench ended early");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let before = sample_lines(&runset).len();
+    assert!(
+        (5..80).contains(&before),
+        "{before} samples before resuming"
+    );
+
+    let out = wasmfaas(&[
+        "bench",
+        "--resume",
+        runset.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples = sample_lines(&runset);
+    assert_eq!(samples.len(), 600);
+    let seqs: HashSet<u64> = samples.iter().map(|s| s["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (0..600).collect::<HashSet<u64>>());
+    assert!(samples.iter().all(|s| s["ok"] == true));
+}
+
+fn assert_error(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    }
+}
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out");
+    let output = output.to_str().unwrap();
+    assert_error(
+        &wasmfaas(&["bench", "--functions", "matmult", "--output", output]),
+        &["unknown function \"matmult\"", "matmul"],
+    );
+    assert_error(
+        &wasmfaas(&[
+            "bench",
+            "--environments",
+            "process/nothing-jit",
+            "--output",
+            output,
+        ]),
+        &["no environment matches", "process/native"],
+    );
+    assert_error(
+        &wasmfaas(&[
+            "bench",
+            "--environments",
+            "containerd/*",
+            "--output",
+            output,
+        ]),
+        &["not available here", "containerd"],
+    );
+    assert_error(
+        &wasmfaas(&["report", dir.path().to_str().unwrap()]),
+        &["is not a run set"],
+    );
+    let corrupt = dir.path().join("corrupt");
+    std::fs::create_dir(&corrupt).unwrap();
+    std::fs::write(corrupt.join("runset.json"), "{\"format\":").unwrap();
+    assert_error(
+        &wasmfaas(&["report", corrupt.to_str().unwrap()]),
+        &["not a valid run set description"],
+    );
+    assert_error(
+        &wasmfaas(&[
+            "bench",
+            "--resume",
+            corrupt.to_str().unwrap(),
+            "--runs",
+            "3",
+        ]),
+        &["--resume continues the plan"],
+    );
+}
+
+#[test]
+fn a_run_set_without_samples_has_no_report_but_a_clear_error() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    // Interrupt before the first run: the run set exists, with no samples.
+    let out = Command::new(env!("CARGO_BIN_EXE_wasmfaas"))
+        .args([
+            "bench",
+            "--functions",
+            "hello",
+            "--environments",
+            "process/native",
+            "--runs",
+            "1",
+            "--size",
+            "small",
+            "--prepare",
+            "exit 3",
+            "--output",
+            runset.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_error(&out, &["--prepare", "exit 3"]);
+    assert_error(
+        &wasmfaas(&["report", runset.to_str().unwrap()]),
+        &["has no samples yet", "--resume"],
+    );
+}
