@@ -50,7 +50,7 @@ pub struct Comparison {
     pub mean_ratio: (f64, f64),
     /// The two-sided Mann–Whitney U test.
     pub mann_whitney: MannWhitney,
-    /// Its p-value after Holm's correction over every comparison of the run set.
+    /// Its p-value after Holm's correction over the comparisons of the same function.
     pub p_holm: f64,
     /// Cliff's delta of `a` against `b` (negative: `a` tends to be faster).
     pub cliffs_delta: f64,
@@ -127,6 +127,14 @@ impl Analysis {
                 None
             }
         })
+    }
+
+    /// How many comparisons share `function`'s Holm family.
+    pub fn family_size(&self, function: &str) -> usize {
+        self.comparisons
+            .iter()
+            .filter(|c| c.function == function)
+            .count()
     }
 
     /// The launchers present in the run set.
@@ -292,9 +300,122 @@ fn compare_all(cells: &[CellStats], seed: u64) -> Vec<Comparison> {
             });
         }
     }
-    let p: Vec<f64> = comparisons.iter().map(|c| c.mann_whitney.p_value).collect();
-    for (comparison, adjusted) in comparisons.iter_mut().zip(wasmfaas_stats::holm(&p)) {
-        comparison.p_holm = adjusted;
+    // Each function is its own family: the paper asks its questions per function, and a family
+    // of every pair of every function would make a 13-function bench blind to real differences.
+    let functions: Vec<String> = comparisons.iter().map(|c| c.function.clone()).collect();
+    for function in functions {
+        let members: Vec<usize> = (0..comparisons.len())
+            .filter(|&i| comparisons[i].function == function)
+            .collect();
+        let p: Vec<f64> = members
+            .iter()
+            .map(|&i| comparisons[i].mann_whitney.p_value)
+            .collect();
+        for (&i, adjusted) in members.iter().zip(wasmfaas_stats::holm(&p)) {
+            comparisons[i].p_holm = adjusted;
+        }
     }
     comparisons
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::runset::{FORMAT, SuiteBuild};
+    use crate::{Machine, PlanSpec};
+
+    fn runset(dir: &std::path::Path, times: &[(&str, &str, f64, bool)]) -> RunSet {
+        let environments: Vec<Environment> = ["process/native", "process/wasmtime-aot"]
+            .iter()
+            .map(|e| Environment::parse(e).unwrap())
+            .collect();
+        let meta = RunSetMeta {
+            format: FORMAT.into(),
+            wasmfaas_version: "test".into(),
+            created_unix: 0,
+            command_line: Vec::new(),
+            preset: None,
+            plan: PlanSpec {
+                functions: vec!["matmul".into(), "aes".into()],
+                environments,
+                size: wasmfaas_suite::Size::Small,
+                runs: 10,
+                warmup: 0,
+                seed: 3,
+                prepare: None,
+            },
+            machine: Machine::current(),
+            engines: BTreeMap::new(),
+            suite: SuiteBuild::default(),
+        };
+        let mut set = RunSet::create(dir, meta).unwrap();
+        for (seq, &(function, environment, seconds, ok)) in times.iter().enumerate() {
+            set.append(Sample {
+                seq: seq as u64,
+                function: function.into(),
+                environment: environment.into(),
+                round: 0,
+                warmup: false,
+                started_unix_ms: 0,
+                total_ns: (seconds * 1e9) as u64,
+                phases: None,
+                exit_code: Some(if ok { 0 } else { 1 }),
+                peak_rss_kib: None,
+                ok,
+                error: (!ok).then(|| "exited with 1".into()),
+            })
+            .unwrap();
+        }
+        set
+    }
+
+    #[test]
+    fn failed_runs_are_counted_not_timed_and_comparisons_see_the_difference() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut times = Vec::new();
+        for i in 0..10 {
+            let t = 0.010 + i as f64 * 1e-4;
+            times.push(("matmul", "process/native", t, true));
+            times.push(("matmul", "process/wasmtime-aot", 2.0 * t, true));
+            times.push(("aes", "process/native", t, true));
+            times.push(("aes", "process/wasmtime-aot", t + 5e-5, true));
+        }
+        // A failed run that was very fast must not pull the median down.
+        times.push(("matmul", "process/native", 1e-6, false));
+        let analysis = analyse(&runset(dir.path(), &times)).unwrap();
+        let native = Environment::parse("process/native").unwrap();
+        let wasm = Environment::parse("process/wasmtime-aot").unwrap();
+        let cell = analysis.cell("matmul", &native).unwrap();
+        assert_eq!((cell.failed, cell.summary.as_ref().unwrap().n), (1, 10));
+        assert!(cell.summary.as_ref().unwrap().min >= 0.010);
+        let matmul = analysis.comparison("matmul", &wasm, &native).unwrap();
+        assert!((matmul.median_ratio.value - 2.0).abs() < 1e-6);
+        assert!(matmul.significant() && matmul.cliffs_delta == 1.0);
+        assert!(
+            matmul
+                .sentence()
+                .contains("times slower than process/native")
+        );
+        // Interleaved samples with a shift of half a step: no evidence of a difference.
+        let aes = analysis.comparison("aes", &native, &wasm).unwrap();
+        assert!(!aes.significant(), "{aes:?}");
+        // Each function is its own Holm family of one comparison: p is left as it is.
+        assert_eq!(analysis.family_size("aes"), 1);
+        assert_eq!(aes.p_holm, aes.mann_whitney.p_value);
+    }
+
+    #[test]
+    fn nothing_to_analyse_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = analyse(&runset(dir.path(), &[])).unwrap_err().to_string();
+        assert!(error.contains("no samples yet"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let failed = [("aes", "process/native", 0.01, false)];
+        let error = analyse(&runset(dir.path(), &failed))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no measured run succeeded"), "{error}");
+    }
 }

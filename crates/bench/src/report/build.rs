@@ -381,8 +381,13 @@ fn table_pairs(
 fn speedups(analysis: &Analysis) -> Section {
     let mut section = Section::new("Speedups (the paper's Tables 4–7)");
     section.paragraph(format!(
-        "Speedup = mean of B ÷ mean of A, as the paper's tables define it (above 1: A is faster). The ratio of medians has a 95% bootstrap CI; p is the two-sided Mann–Whitney U test after Holm's correction over all {} comparisons of the run set; δ is Cliff's delta of A against B (negative: A tends to be faster).",
-        analysis.comparisons.len()
+        "Speedup = mean of B ÷ mean of A, as the paper's tables define it (above 1: A is faster). The ratio of medians has a 95% bootstrap CI; p is the two-sided Mann–Whitney U test after Holm's correction within the function (every pair of its environments under one launcher: {} comparisons here); δ is Cliff's delta of A against B (negative: A tends to be faster).",
+        analysis
+            .meta
+            .plan
+            .functions
+            .first()
+            .map_or(0, |f| analysis.family_size(f))
     ));
     for launcher in analysis.launchers() {
         for (title, a, b) in table_pairs(analysis, launcher) {
@@ -696,7 +701,7 @@ fn method() -> Section {
         "One run = one cold execution: `process` starts a fresh OS process (the static native binary, or `wasmfaas run` of the module or AOT artifact); `embedded` loads the program into an engine created once per harness process, with a fresh store and WASI context per run.".into(),
         "Time: the monotonic clock around the whole run, in nanoseconds. Every run's output is checked; a failed run is reported and never timed.".into(),
         "Order: every round runs each cell once, in a seeded random order (the seed is recorded), so drift spreads over all cells.".into(),
-        "Statistics: medians with distribution-free 95% CIs (binomial order statistics); Mann–Whitney U (two-sided, scipy's method), Holm-corrected; ratio of medians with a 95% bootstrap CI; Cliff's delta; outliers (Tukey fences) flagged in samples.csv, never dropped.".into(),
+        "Statistics: medians with distribution-free 95% CIs (binomial order statistics); Mann–Whitney U (two-sided, scipy's method), Holm-corrected within each function; ratio of medians with a 95% bootstrap CI; Cliff's delta; outliers (Tukey fences) flagged in samples.csv, never dropped.".into(),
         "Peak RSS: for `process`, the child's (wait4); for `embedded`, the harness process's high-water mark, reset before each run.".into(),
     ]));
     section
