@@ -26,6 +26,8 @@ enum Command {
     Build(commands::build::Args),
     /// Run one suite function, or any WASI module or native executable, once.
     Run(commands::run::Args),
+    /// Write the suite's OCI images (wasm, AOT, native static and distroless) into one layout.
+    Images(commands::images::Args),
     /// List every environment (launcher/engine-mode), its version, and whether it is available.
     Environments(commands::environments::Args),
     /// Write the report of a run set again (e.g. compared with another run set).
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Environments(args) => commands::environments::run(args),
+        Command::Images(args) => commands::images::run(args),
         Command::Report(args) => commands::report::run(args),
     };
     match result {

@@ -67,7 +67,7 @@ fn print_sizes(table: &[ArtifactSizes]) {
 }
 
 /// Bytes in KiB/MiB with one decimal, as a size table wants them.
-fn human(bytes: u64) -> String {
+pub fn human(bytes: u64) -> String {
     match bytes {
         0 => "-".into(),
         b if b < 1 << 20 => format!("{:.1} KiB", b as f64 / 1024.0),

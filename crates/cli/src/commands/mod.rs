@@ -2,6 +2,7 @@
 pub mod bench;
 pub mod build;
 pub mod environments;
+pub mod images;
 pub mod report;
 pub mod run;
 

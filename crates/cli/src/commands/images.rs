@@ -1,0 +1,83 @@
+//! `wasmfaas images`: the suite's OCI images in one layout, and their sizes.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use wasmfaas_engines::{Engine, WasmerEngine, WasmtimeEngine};
+use wasmfaas_oci::{Images, Variant};
+use wasmfaas_suite::build::build_all;
+
+use super::ProjectArgs;
+use super::build::human;
+
+/// Arguments of `wasmfaas images`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  wasmfaas images
+  skopeo inspect oci:artifacts/images:matmul-wasm
+  umoci unpack --rootless --image artifacts/images:matmul-native-distroless bundle")]
+pub struct Args {
+    /// The OCI image layout to write [default: artifacts/images in the project]
+    #[arg(long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Functions, comma-separated [default: the paper's 13]
+    #[arg(long, value_delimiter = ',')]
+    functions: Vec<String>,
+    #[command(flatten)]
+    project: ProjectArgs,
+}
+
+/// Runs `wasmfaas images`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let layout = args.project.layout();
+    let functions: Vec<&'static wasmfaas_suite::Function> = if args.functions.is_empty() {
+        wasmfaas_suite::functions()
+            .iter()
+            .filter(|f| f.in_paper)
+            .collect()
+    } else {
+        args.functions
+            .iter()
+            .map(|name| wasmfaas_suite::find(name).map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?
+    };
+    let (wasmtime, wasmer) = (WasmtimeEngine::new(), WasmerEngine::new());
+    let engines: [&dyn Engine; 2] = [&wasmtime, &wasmer];
+    build_all(&layout, &engines, &[]).context("bringing the suite up to date")?;
+    let path = args
+        .output
+        .unwrap_or_else(|| layout.artifacts.join("images"));
+    let images = Images::open(&path)?;
+    let mut variants = vec![Variant::Wasm, Variant::WasmArtifact];
+    variants.extend(engines.iter().map(|e| Variant::Aot(e.name().to_owned())));
+    variants.extend([Variant::NativeStatic, Variant::NativeDistroless]);
+    let mut header = format!("{:<18}", "function");
+    for variant in &variants {
+        header.push_str(&format!(" {:>17}", variant.to_string()));
+    }
+    println!("{header}");
+    for function in functions {
+        let mut line = format!("{:<18}", function.name);
+        for variant in &variants {
+            let program = match variant {
+                Variant::Wasm | Variant::WasmArtifact => layout.wasm(function.name),
+                Variant::Aot(name) => {
+                    let engine = engines
+                        .iter()
+                        .find(|e| e.name() == name)
+                        .expect("variants come from the engines");
+                    layout.aot(name, function.name, engine.artifact_extension())
+                }
+                Variant::NativeStatic | Variant::NativeDistroless => layout.native(function.name),
+            };
+            let built = images.write(function.name, variant, &program)?;
+            line.push_str(&format!(" {:>17}", human(built.size)));
+        }
+        println!("{line}");
+    }
+    eprintln!(
+        "images in the OCI layout {} (tags <function>-<variant>); sizes: manifest + config + compressed layers",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

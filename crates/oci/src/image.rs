@@ -1,0 +1,442 @@
+//! Writing one function's images into an OCI image layout.
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ocidir::OciDir;
+use ocidir::cap_std::ambient_authority;
+use ocidir::cap_std::fs::Dir;
+use ocidir::oci_spec::image::{
+    Arch, ConfigBuilder, Descriptor, ImageConfiguration, ImageConfigurationBuilder,
+    ImageManifestBuilder, MediaType, Os, Platform, PlatformBuilder, RootFsBuilder, SCHEMA_VERSION,
+};
+
+use crate::Variant;
+
+/// The annotation containerd's wasm shims read to know a compat image.
+pub const VARIANT_ANNOTATION: &str = "module.wasm.image/variant";
+/// The config media type of a CNCF wasm OCI artifact.
+pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
+/// The layer media type of a CNCF wasm OCI artifact.
+pub const WASM_LAYER_MEDIA_TYPE: &str = "application/wasm";
+/// Where distroless keeps its CA bundle, and where the base reads it from on the host.
+const CA_BUNDLE: &str = "etc/ssl/certs/ca-certificates.crt";
+/// The host's time zone database, copied into the distroless base.
+const ZONEINFO: &str = "usr/share/zoneinfo";
+
+/// Why an image could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The program to put in the image is missing.
+    #[error("{}: {problem}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
+    /// The layout could not be written.
+    #[error("OCI layout {}: {source}", path.display())]
+    Layout {
+        /// The layout folder.
+        path: PathBuf,
+        /// The error.
+        source: ocidir::Error,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// One image written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    /// Its tag in the layout.
+    pub tag: String,
+    /// The digest of its manifest.
+    pub digest: String,
+    /// Its size as a registry stores it: manifest, config and (compressed) layers.
+    pub size: u64,
+}
+
+/// An OCI image layout holding the suite's images, one tag per function and variant.
+pub struct Images {
+    oci: OciDir,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Images {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Images").field("path", &self.path).finish()
+    }
+}
+
+/// A file or folder of a layer.
+enum Entry {
+    File {
+        path: String,
+        bytes: Vec<u8>,
+        mode: u32,
+    },
+    Dir {
+        path: String,
+        mode: u32,
+    },
+    Symlink {
+        path: String,
+        target: PathBuf,
+    },
+}
+
+impl Images {
+    /// Opens the layout at `path`, creating it (and the folder) if needed.
+    pub fn open(path: &Path) -> Result<Images, ImageError> {
+        std::fs::create_dir_all(path).map_err(|source| ImageError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let layout_error = |source| ImageError::Layout {
+            path: path.to_path_buf(),
+            source,
+        };
+        let dir =
+            Dir::open_ambient_dir(path, ambient_authority()).map_err(|source| ImageError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let oci = OciDir::ensure(dir).map_err(layout_error)?;
+        Ok(Images {
+            oci,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The layout's folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `function`'s image of `variant` from `program` (the module, the AOT artifact or
+    /// the static binary), replacing an earlier image with the same tag.
+    pub fn write(
+        &self,
+        function: &str,
+        variant: &Variant,
+        program: &Path,
+    ) -> Result<Built, ImageError> {
+        let bytes = std::fs::read(program).map_err(|e| ImageError::Input {
+            path: program.to_path_buf(),
+            problem: format!("{e}: build the suite first with `wasmfaas build`"),
+        })?;
+        let tag = variant.tag(function);
+        match variant {
+            Variant::WasmArtifact => self.write_artifact(&tag, bytes),
+            Variant::Wasm | Variant::Aot(_) => {
+                let name = program
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| format!("{function}.wasm"));
+                let annotations =
+                    HashMap::from([(VARIANT_ANNOTATION.to_owned(), "compat-smart".to_owned())]);
+                let entries = vec![Entry::File {
+                    path: name.clone(),
+                    bytes,
+                    mode: 0o755,
+                }];
+                let platform = (Arch::Wasm, Os::Other("wasip1".into()));
+                self.write_image(&tag, entries, &format!("/{name}"), platform, annotations)
+            }
+            Variant::NativeStatic | Variant::NativeDistroless => {
+                let mut entries = Vec::new();
+                if *variant == Variant::NativeDistroless {
+                    entries.extend(distroless_base()?);
+                }
+                entries.push(Entry::File {
+                    path: function.to_owned(),
+                    bytes,
+                    mode: 0o755,
+                });
+                let platform = (Arch::Amd64, Os::Linux);
+                self.write_image(
+                    &tag,
+                    entries,
+                    &format!("/{function}"),
+                    platform,
+                    HashMap::new(),
+                )
+            }
+        }
+    }
+
+    fn layout_error(&self, source: ocidir::Error) -> ImageError {
+        ImageError::Layout {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// A runnable image: one deterministic gzip layer, a config with the entrypoint.
+    fn write_image(
+        &self,
+        tag: &str,
+        entries: Vec<Entry>,
+        entrypoint: &str,
+        (arch, os): (Arch, Os),
+        annotations: HashMap<String, String>,
+    ) -> Result<Built, ImageError> {
+        let err = |e| self.layout_error(e);
+        let io = |source| ImageError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut layer = self.oci.create_layer(None).map_err(err)?;
+        layer.mode(tar::HeaderMode::Deterministic);
+        for entry in entries {
+            append(&mut layer, entry).map_err(io)?;
+        }
+        let layer = layer.into_inner().map_err(io)?.complete().map_err(err)?;
+        let config = ConfigBuilder::default()
+            .entrypoint(vec![entrypoint.to_owned()])
+            .env(vec![
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+            ])
+            .build()
+            .map_err(|e| err(e.into()))?;
+        let mut image_config: ImageConfiguration = ImageConfigurationBuilder::default()
+            .architecture(arch.clone())
+            .os(os.clone())
+            .config(config)
+            .rootfs(
+                RootFsBuilder::default()
+                    .typ("layers")
+                    .diff_ids(Vec::<String>::new())
+                    .build()
+                    .map_err(|e| err(e.into()))?,
+            )
+            .build()
+            .map_err(|e| err(e.into()))?;
+        let mut manifest = self
+            .oci
+            .new_empty_manifest()
+            .map_err(err)?
+            .build()
+            .map_err(|e| err(e.into()))?;
+        // A fixed creation time keeps the config, and so the digest, reproducible.
+        let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        self.oci.push_layer_full(
+            &mut manifest,
+            &mut image_config,
+            layer,
+            None::<HashMap<String, String>>,
+            &format!("wasmfaas images: {tag}"),
+            epoch,
+        );
+        if !annotations.is_empty() {
+            manifest.set_annotations(Some(annotations));
+        }
+        let platform = platform(arch, os)?;
+        let config = self.oci.write_config(image_config).map_err(err)?;
+        manifest.set_config(config);
+        let size = manifest_size(&manifest);
+        let descriptor = self
+            .oci
+            .insert_manifest(manifest, Some(tag), platform)
+            .map_err(err)?;
+        Ok(built(tag, &descriptor, size))
+    }
+
+    /// A CNCF wasm OCI artifact: the module as an `application/wasm` layer.
+    fn write_artifact(&self, tag: &str, module: Vec<u8>) -> Result<Built, ImageError> {
+        let err = |e| self.layout_error(e);
+        let io = |source| ImageError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut blob = self.oci.create_blob().map_err(err)?;
+        blob.write_all(&module).map_err(io)?;
+        let blob = blob.complete().map_err(err)?;
+        let layer = blob
+            .descriptor()
+            .media_type(MediaType::Other(WASM_LAYER_MEDIA_TYPE.into()))
+            .build()
+            .map_err(|e| err(e.into()))?;
+        let config = serde_json::json!({
+            "created": "1970-01-01T00:00:00Z",
+            "architecture": "wasm",
+            "os": "wasip1",
+            "layerDigests": [layer.digest().to_string()],
+        });
+        let config = self
+            .oci
+            .write_json_blob(&config, MediaType::Other(WASM_CONFIG_MEDIA_TYPE.into()))
+            .map_err(err)?
+            .build()
+            .map_err(|e| err(e.into()))?;
+        let manifest = ImageManifestBuilder::default()
+            .schema_version(SCHEMA_VERSION)
+            .media_type(MediaType::ImageManifest)
+            .config(config)
+            .layers(vec![layer])
+            .build()
+            .map_err(|e| err(e.into()))?;
+        let size = manifest_size(&manifest);
+        let descriptor = self
+            .oci
+            .insert_manifest(
+                manifest,
+                Some(tag),
+                platform(Arch::Wasm, Os::Other("wasip1".into()))?,
+            )
+            .map_err(err)?;
+        Ok(built(tag, &descriptor, size))
+    }
+}
+
+fn platform(arch: Arch, os: Os) -> Result<Platform, ImageError> {
+    PlatformBuilder::default()
+        .architecture(arch)
+        .os(os)
+        .build()
+        .map_err(|e| ImageError::Io {
+            path: PathBuf::from("platform"),
+            source: std::io::Error::other(e),
+        })
+}
+
+/// Config and layers; the manifest's own size is added from its descriptor.
+fn manifest_size(manifest: &ocidir::oci_spec::image::ImageManifest) -> u64 {
+    manifest.config().size() + manifest.layers().iter().map(|l| l.size()).sum::<u64>()
+}
+
+fn built(tag: &str, descriptor: &Descriptor, size: u64) -> Built {
+    Built {
+        tag: tag.to_owned(),
+        digest: descriptor.digest().to_string(),
+        size: size + descriptor.size(),
+    }
+}
+
+fn append<W: Write>(builder: &mut tar::Builder<W>, entry: Entry) -> std::io::Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    match entry {
+        Entry::File { path, bytes, mode } => {
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(mode);
+            header.set_size(bytes.len() as u64);
+            builder.append_data(&mut header, path, bytes.as_slice())
+        }
+        Entry::Dir { path, mode } => {
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_mode(mode);
+            header.set_size(0);
+            builder.append_data(&mut header, path, std::io::empty())
+        }
+        Entry::Symlink { path, target } => {
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_mode(0o777);
+            header.set_size(0);
+            builder.append_link(&mut header, path, target)
+        }
+    }
+}
+
+/// What gcr.io/distroless/static holds besides the program: users and groups (root, nobody,
+/// nonroot), nsswitch, the CA bundle and the time zone database (both from this host), and
+/// a world-writable /tmp.
+fn distroless_base() -> Result<Vec<Entry>, ImageError> {
+    let file = |path: &str, text: &str| Entry::File {
+        path: path.to_owned(),
+        bytes: text.as_bytes().to_vec(),
+        mode: 0o644,
+    };
+    let dir = |path: &str, mode: u32| Entry::Dir {
+        path: path.to_owned(),
+        mode,
+    };
+    let mut entries = vec![
+        dir("etc", 0o755),
+        file(
+            "etc/passwd",
+            "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+        ),
+        file(
+            "etc/group",
+            "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n",
+        ),
+        file("etc/nsswitch.conf", "hosts: files dns\n"),
+        dir("etc/ssl", 0o755),
+        dir("etc/ssl/certs", 0o755),
+        dir("home", 0o755),
+        dir("home/nonroot", 0o700),
+        dir("root", 0o700),
+        dir("tmp", 0o1777),
+        dir("usr", 0o755),
+        dir("usr/share", 0o755),
+    ];
+    let host = |relative: &str| Path::new("/").join(relative);
+    let ca = std::fs::read(host(CA_BUNDLE)).map_err(|e| ImageError::Input {
+        path: host(CA_BUNDLE),
+        problem: format!(
+            "{e}: the distroless base copies this host's CA bundle; install the ca-certificates package"
+        ),
+    })?;
+    entries.push(Entry::File {
+        path: CA_BUNDLE.to_owned(),
+        bytes: ca,
+        mode: 0o644,
+    });
+    let zoneinfo = host(ZONEINFO);
+    if !zoneinfo.is_dir() {
+        return Err(ImageError::Input {
+            path: zoneinfo,
+            problem: "missing: the distroless base copies this host's time zone database; install the tzdata package".into(),
+        });
+    }
+    walk(&zoneinfo, ZONEINFO, &mut entries)?;
+    Ok(entries)
+}
+
+/// Adds a host folder's files, folders and symlinks under `prefix`, in a sorted (so
+/// deterministic) order.
+fn walk(dir: &Path, prefix: &str, entries: &mut Vec<Entry>) -> Result<(), ImageError> {
+    let io = |source| ImageError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    entries.push(Entry::Dir {
+        path: prefix.to_owned(),
+        mode: 0o755,
+    });
+    let mut children: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    children.sort_by_key(|c| c.file_name());
+    for child in children {
+        let path = child.path();
+        let name = format!("{prefix}/{}", child.file_name().to_string_lossy());
+        let kind = child.file_type().map_err(io)?;
+        if kind.is_symlink() {
+            let target = std::fs::read_link(&path).map_err(io)?;
+            entries.push(Entry::Symlink { path: name, target });
+        } else if kind.is_dir() {
+            walk(&path, &name, entries)?;
+        } else if kind.is_file() {
+            let bytes = std::fs::read(&path).map_err(io)?;
+            entries.push(Entry::File {
+                path: name,
+                bytes,
+                mode: 0o644,
+            });
+        }
+    }
+    Ok(())
+}

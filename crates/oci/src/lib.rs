@@ -1,0 +1,19 @@
+//! OCI image layouts of the suite, written with ocidir and oci-spec so that umoci, skopeo and
+//! `ctr image import` read them like any other image:
+//!
+//! - `wasm`: the compat form containerd's wasm shims know — a scratch image with one layer
+//!   holding `/<function>.wasm`, entrypoint it, platform `wasip1/wasm`, annotation
+//!   `module.wasm.image/variant=compat-smart`;
+//! - `wasm-artifact`: the CNCF wasm OCI artifact — config `application/vnd.wasm.config.v0+json`,
+//!   one `application/wasm` layer;
+//! - `aot-<engine>`: the compat form holding an engine's precompiled artifact (the paper's
+//!   "AOT" images);
+//! - `native-static`: the static binary alone; `native-distroless`: the binary and what
+//!   gcr.io/distroless/static holds (passwd, group, nsswitch, CA certificates, tzdata, /tmp).
+//!
+//! Layers are deterministic (fixed mtimes and owners), so the same inputs give the same digests.
+mod image;
+mod variant;
+
+pub use image::{Built, ImageError, Images};
+pub use variant::Variant;

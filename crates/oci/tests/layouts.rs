@@ -1,0 +1,318 @@
+//! Images written by wasmfaas-oci, read back by the tools users have: umoci and skopeo.
+//! Without those tools the checks that need them say so and skip, except in CI, which
+//! installs them and must run every check.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use wasmfaas_oci::{Images, Variant};
+
+/// A tiny valid wasm module (the empty module) and a tiny "binary" to package.
+fn programs(dir: &Path) -> (PathBuf, PathBuf) {
+    let wasm = dir.join("hello.wasm");
+    std::fs::write(&wasm, b"\0asm\x01\0\0\0").unwrap();
+    let native = dir.join("hello");
+    std::fs::write(&native, b"#!/bin/sh\necho hello\n").unwrap();
+    (wasm, native)
+}
+
+fn variants() -> Vec<Variant> {
+    vec![
+        Variant::Wasm,
+        Variant::WasmArtifact,
+        Variant::Aot("wasmtime".into()),
+        Variant::NativeStatic,
+        Variant::NativeDistroless,
+    ]
+}
+
+fn write_all(layout: &Path, wasm: &Path, native: &Path) -> Vec<wasmfaas_oci::Built> {
+    let images = Images::open(layout).unwrap();
+    variants()
+        .iter()
+        .map(|v| {
+            let program = if v.is_wasm() { wasm } else { native };
+            images.write("hello", v, program).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn images_are_tagged_reproducible_and_sized() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let first = write_all(&dir.path().join("a"), &wasm, &native);
+    let again = write_all(&dir.path().join("b"), &wasm, &native);
+    assert_eq!(first, again, "the same inputs give the same digests");
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/index.json")).unwrap())
+            .unwrap();
+    let tags: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            "hello-wasm",
+            "hello-wasm-artifact",
+            "hello-aot-wasmtime",
+            "hello-native-static",
+            "hello-native-distroless"
+        ]
+    );
+    let size = |tag: &str| first.iter().find(|b| b.tag == tag).unwrap().size;
+    // The distroless base (CA bundle, tzdata) dwarfs the program.
+    assert!(size("hello-native-distroless") > 50 * size("hello-native-static"));
+    // Writing a tag again replaces it instead of adding a second entry.
+    write_all(&dir.path().join("a"), &wasm, &native);
+    let index = std::fs::read_to_string(dir.path().join("a/index.json")).unwrap();
+    assert_eq!(index.matches("hello-wasm\"").count(), 1, "{index}");
+}
+
+#[test]
+fn a_missing_program_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = Images::open(&dir.path().join("layout")).unwrap();
+    let error = images
+        .write("hello", &Variant::Wasm, &dir.path().join("nothing.wasm"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("nothing.wasm") && error.contains("wasmfaas build"),
+        "{error}"
+    );
+}
+
+/// The tool at `name`, or `None` (with the reason on stderr) outside CI.
+fn tool(name: &str) -> Option<()> {
+    let found = Command::new(name).arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed; CI installs it in .ci/run"
+        );
+        eprintln!("skipped: {name} is not installed (apt-get install {name})");
+        return None;
+    }
+    Some(())
+}
+
+#[test]
+fn skopeo_inspects_every_image() {
+    let Some(()) = tool("skopeo") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let layout = dir.path().join("layout");
+    let built = write_all(&layout, &wasm, &native);
+    for image in &built {
+        let reference = format!("oci:{}:{}", layout.display(), image.tag);
+        // The CNCF artifact has no image config: skopeo shows its raw manifest.
+        let raw = image.tag.ends_with("-artifact");
+        let mut command = Command::new("skopeo");
+        command.arg("inspect");
+        if raw {
+            command.arg("--raw");
+        }
+        let out = command.arg(&reference).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "skopeo inspect {reference}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        if raw {
+            assert_eq!(json["layers"][0]["mediaType"], "application/wasm");
+            assert_eq!(
+                json["config"]["mediaType"],
+                "application/vnd.wasm.config.v0+json"
+            );
+        } else {
+            assert_eq!(json["Digest"], image.digest.as_str(), "{json}");
+            let wasm = image.tag.contains("wasm");
+            assert_eq!(json["Architecture"], if wasm { "wasm" } else { "amd64" });
+        }
+    }
+}
+
+#[test]
+fn umoci_unpacks_runnable_images_into_bundles() {
+    let Some(()) = tool("umoci") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let layout = dir.path().join("layout");
+    write_all(&layout, &wasm, &native);
+    for (tag, entrypoint) in [
+        ("hello-wasm", "hello.wasm"),
+        ("hello-aot-wasmtime", "hello.wasm"),
+        ("hello-native-static", "hello"),
+        ("hello-native-distroless", "hello"),
+    ] {
+        let bundle = dir.path().join(format!("bundle-{tag}"));
+        // umoci makes a runtime config only for linux images; a wasip1 image's root
+        // filesystem is unpacked raw (its runtime config is the wasm runtime's business).
+        let wasm = tag.contains("wasm");
+        let mut command = Command::new("umoci");
+        if wasm {
+            command.args(["raw", "unpack", "--rootless", "--image"]);
+        } else {
+            command.args(["unpack", "--rootless", "--image"]);
+        }
+        let target = if wasm {
+            std::fs::create_dir_all(&bundle).unwrap();
+            bundle.join("rootfs")
+        } else {
+            bundle.clone()
+        };
+        let out = command
+            .arg(format!("{}:{tag}", layout.display()))
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "umoci unpack {tag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rootfs = bundle.join("rootfs");
+        assert!(rootfs.join(entrypoint).is_file(), "{tag}: no /{entrypoint}");
+        if wasm {
+            continue;
+        }
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(bundle.join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            config["process"]["args"][0],
+            format!("/{entrypoint}"),
+            "{tag}"
+        );
+        if tag.ends_with("distroless") {
+            assert!(rootfs.join("etc/passwd").is_file());
+            assert!(rootfs.join("etc/ssl/certs/ca-certificates.crt").is_file());
+            assert!(rootfs.join("usr/share/zoneinfo/UTC").exists());
+        }
+    }
+}
+
+/// A private containerd (own root, state and socket in `dir`), stopped when dropped.
+struct Containerd {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl Containerd {
+    fn start(dir: &Path) -> Containerd {
+        std::fs::create_dir_all(dir).unwrap();
+        let socket = dir.join("containerd.sock");
+        let config = dir.join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "version = 2\nroot = \"{root}\"\nstate = \"{state}\"\n[grpc]\n  address = \"{socket}\"\n",
+                root = dir.join("root").display(),
+                state = dir.join("state").display(),
+                socket = socket.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let containerd = Containerd { child, socket };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        // The socket appears before containerd serves on it: wait until ctr gets an answer.
+        while !containerd.ctr(&["version"]).status.success() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "containerd did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        containerd
+    }
+
+    fn ctr(&self, args: &[&str]) -> std::process::Output {
+        Command::new("ctr")
+            .arg("--address")
+            .arg(&self.socket)
+            .args(["--namespace", "wasmfaas-test"])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn containerd_imports_every_image() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the tests as root"
+        );
+        eprintln!("skipped: starting a containerd needs root");
+        return;
+    }
+    let (Some(()), Some(())) = (tool("containerd"), tool("ctr")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let layout = dir.path().join("layout");
+    let built = write_all(&layout, &wasm, &native);
+    // `ctr image import` reads an OCI layout as a tar archive.
+    let archive = dir.path().join("images.tar");
+    let mut tar = tar::Builder::new(std::fs::File::create(&archive).unwrap());
+    tar.append_dir_all(".", &layout).unwrap();
+    tar.finish().unwrap();
+    drop(tar);
+    let containerd = Containerd::start(&dir.path().join("containerd"));
+    // The CNCF artifact is not a runnable image: it is imported, not unpacked.
+    let out = containerd.ctr(&[
+        "image",
+        "import",
+        "--all-platforms",
+        "--no-unpack",
+        archive.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "ctr image import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = containerd.ctr(&["image", "ls"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    for image in &built {
+        let line = listed
+            .lines()
+            .find(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|n| n.ends_with(&format!(":{}", image.tag)))
+            })
+            .unwrap_or_else(|| panic!("{} not imported:\n{listed}", image.tag));
+        assert!(line.contains(&image.digest), "{line}");
+    }
+}
