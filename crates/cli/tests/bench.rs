@@ -3,32 +3,13 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const EXIT_ERROR: i32 = 125;
+mod common;
+
+use common::{EXIT_ERROR, built, wasmfaas};
+
 const EXIT_INTERRUPTED: i32 = 130;
-
-fn wasmfaas(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmfaas"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("wasmfaas starts")
-}
-
-/// The suite built once (small inputs).
-fn built() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = wasmfaas(&["build", "--size", "small"]);
-        assert!(
-            out.status.success(),
-            "wasmfaas build failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
 
 fn sample_lines(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("samples.jsonl"))

@@ -1,31 +1,12 @@
 //! `wasmfaas run` as a user meets it: exit codes, stdio, and one clear line for bad input.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
-const EXIT_ERROR: i32 = 125;
+mod common;
+
+use common::{EXIT_ERROR, built, wasmfaas};
+
 const EXIT_TRAP: i32 = 134;
-
-fn wasmfaas(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmfaas"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("wasmfaas starts")
-}
-
-/// The suite built once (small inputs), for the tests that run suite functions.
-fn built() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = wasmfaas(&["build", "--size", "small"]);
-        assert!(
-            out.status.success(),
-            "wasmfaas build failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
 
 /// A module written in the text format, saved as a binary `.wasm` in `dir`.
 fn module(dir: &Path, name: &str, wat: &str) -> PathBuf {

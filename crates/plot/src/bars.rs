@@ -4,7 +4,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::canvas::{
     AXIS, Anchor, BAND, Colours, GRID, GRID_MINOR, LABEL_PX, LegendLayout, PAD, TEXT, TICK_PX,
-    TITLE_PX, render,
+    render, title_height,
 };
 use crate::scale::{Scale, text_width};
 use crate::{BarChart, PlotError};
@@ -121,11 +121,7 @@ pub(crate) fn grouped_bars(chart: &BarChart) -> Result<String, PlotError> {
 
     // Vertical layout: [pad][title][legend][plot][group labels][pad].
     let legend = LegendLayout::new(colours.names(), width - 2.0 * PAD);
-    let title_h = if chart.title.is_empty() {
-        0.0
-    } else {
-        TITLE_PX + 12.0
-    };
+    let title_h = title_height(&chart.title);
     let top = PAD + title_h + legend.height() + 10.0;
     let bottom = top + PLOT_H;
     let height = bottom + label_h + PAD;
@@ -138,17 +134,7 @@ pub(crate) fn grouped_bars(chart: &BarChart) -> Result<String, PlotError> {
     );
 
     render((width, height), |c| {
-        if !chart.title.is_empty() {
-            c.text(
-                &chart.title,
-                ((width / 2.0) as i32, PAD as i32),
-                TITLE_PX,
-                true,
-                Anchor(HPos::Center, VPos::Top),
-                false,
-            )?;
-        }
-        c.legend(&colours, &legend, width / 2.0, PAD + title_h)?;
+        c.heading(&chart.title, &colours, &legend, width)?;
 
         // Alternate group bands, then the grid.
         for gi in (1..chart.groups.len()).step_by(2) {

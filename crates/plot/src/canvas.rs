@@ -134,6 +134,15 @@ pub(crate) struct Canvas<'a> {
 }
 
 /// Draws an SVG of `size` px with `draw` and returns the document.
+/// The height a chart's title takes above the legend (none for an empty title).
+pub(crate) fn title_height(title: &str) -> f64 {
+    if title.is_empty() {
+        0.0
+    } else {
+        TITLE_PX + 12.0
+    }
+}
+
 pub(crate) fn render(
     size: (f64, f64),
     draw: impl FnOnce(&Canvas) -> Result<(), PlotError>,
@@ -208,6 +217,27 @@ impl Canvas<'_> {
         self.area
             .draw(&Text::new(s, pos, style))
             .map_err(drawing_error)
+    }
+
+    /// A chart's heading: its title (when not empty) centred at the top, then the legend.
+    pub fn heading(
+        &self,
+        title: &str,
+        colours: &Colours,
+        legend: &LegendLayout,
+        width: f64,
+    ) -> Result<(), PlotError> {
+        if !title.is_empty() {
+            self.text(
+                title,
+                ((width / 2.0) as i32, PAD as i32),
+                TITLE_PX,
+                true,
+                Anchor(HPos::Center, VPos::Top),
+                false,
+            )?;
+        }
+        self.legend(colours, legend, width / 2.0, PAD + title_height(title))
     }
 
     /// The legend (swatch + name per entry), lines centred on `centre_x`, from `top` down.

@@ -3,8 +3,8 @@
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::canvas::{
-    AXIS, Anchor, Canvas, Colours, GRID, LABEL_PX, LegendLayout, PAD, SUBTITLE_PX, TICK_PX,
-    TITLE_PX, render,
+    AXIS, Anchor, Canvas, Colours, GRID, LABEL_PX, LegendLayout, PAD, SUBTITLE_PX, TICK_PX, render,
+    title_height,
 };
 use crate::scale::{Scale, text_width};
 use crate::{PlotError, Stack, StackChart};
@@ -221,25 +221,11 @@ pub(crate) fn stacked_bars(chart: &StackChart) -> Result<String, PlotError> {
     let label_w = label_column(std::slice::from_ref(chart));
     let width = (2.0 * PAD + label_w + LABEL_GAP + 2.0 * MIN_PLOT_W + RIGHT_PAD).max(MIN_WIDTH);
     let legend = LegendLayout::new(colours.names(), width - 2.0 * PAD);
-    let title_h = if chart.title.is_empty() {
-        0.0
-    } else {
-        TITLE_PX + 12.0
-    };
+    let title_h = title_height(&chart.title);
     let top = PAD + title_h + legend.height() + 10.0;
     let height = top + panel_height(chart, None, chart.stacks.len()) + PAD;
     render((width, height), |c| {
-        if !chart.title.is_empty() {
-            c.text(
-                &chart.title,
-                ((width / 2.0) as i32, PAD as i32),
-                TITLE_PX,
-                true,
-                Anchor(HPos::Center, VPos::Top),
-                false,
-            )?;
-        }
-        c.legend(&colours, &legend, width / 2.0, PAD + title_h)?;
+        c.heading(&chart.title, &colours, &legend, width)?;
         let frame = Frame {
             x: 0.0,
             y: top,
@@ -281,25 +267,11 @@ pub(crate) fn stacked_panels(
         .fold(0.0, f64::max)
         + 18.0;
     let legend = LegendLayout::new(colours.names(), width - 2.0 * PAD);
-    let title_h = if title.is_empty() {
-        0.0
-    } else {
-        TITLE_PX + 12.0
-    };
+    let title_h = title_height(title);
     let top = PAD + title_h + legend.height() + 14.0;
     let height = top + rows as f64 * panel_h + PAD;
     render((width, height), |c| {
-        if !title.is_empty() {
-            c.text(
-                title,
-                ((width / 2.0) as i32, PAD as i32),
-                TITLE_PX,
-                true,
-                Anchor(HPos::Center, VPos::Top),
-                false,
-            )?;
-        }
-        c.legend(&colours, &legend, width / 2.0, PAD + title_h)?;
+        c.heading(title, &colours, &legend, width)?;
         for (i, (panel, max_total)) in panels.iter().zip(max_totals).enumerate() {
             let frame = Frame {
                 x: (i % columns) as f64 * panel_w,

@@ -175,13 +175,7 @@ pub fn delta_magnitude(delta: f64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, tol: f64) {
-        assert!(
-            (actual - expected).abs() <= tol,
-            "{actual} differs from {expected} by more than {tol}"
-        );
-    }
+    use crate::testing::assert_close;
 
     // scipy.stats.mannwhitneyu documentation example
     // (https://docs.scipy.org/doc/scipy/reference/generated/scipy.stats.mannwhitneyu.html).

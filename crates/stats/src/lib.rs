@@ -14,3 +14,14 @@ pub use compare::{MannWhitney, cliffs_delta, delta_magnitude, holm, mann_whitney
 pub use error::StatsError;
 pub use ratio::{Ratio, ratio_of_means, ratio_of_medians};
 pub use summary::{Summary, summarize};
+
+#[cfg(test)]
+mod testing {
+    /// Asserts `actual` is within `tol` of `expected` (values published with limited digits).
+    pub fn assert_close(actual: f64, expected: f64, tol: f64) {
+        assert!(
+            (actual - expected).abs() <= tol,
+            "{actual} differs from {expected} by more than {tol}"
+        );
+    }
+}

@@ -95,13 +95,7 @@ pub fn ratio_of_means(a: &Summary, b: &Summary) -> Result<(f64, f64), StatsError
 mod tests {
     use super::*;
     use crate::summarize;
-
-    fn assert_close(actual: f64, expected: f64, tol: f64) {
-        assert!(
-            (actual - expected).abs() <= tol,
-            "{actual} differs from {expected} by more than {tol}"
-        );
-    }
+    use crate::testing::assert_close;
 
     fn spread() -> Vec<f64> {
         (0..40).map(|i| 100.0 + f64::from((i * 17) % 40)).collect()

@@ -117,13 +117,7 @@ fn median_ci_rank(n: usize) -> (usize, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, tol: f64) {
-        assert!(
-            (actual - expected).abs() <= tol,
-            "{actual} differs from {expected} by more than {tol}"
-        );
-    }
+    use crate::testing::assert_close;
 
     #[test]
     fn one_to_ten() {

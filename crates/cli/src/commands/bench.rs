@@ -227,16 +227,7 @@ fn plan(args: &Args, engines: &[Box<dyn wasmfaas_engines::Engine>]) -> Result<Pl
 /// The paper's eight environments under containerd when this build has it; else their
 /// `process` counterparts (WasmEdge's interpreter stood in for by wasmi's), said on stderr.
 fn paper_environments(available: &[Environment]) -> Vec<String> {
-    let paper = [
-        "wasmedge-interp",
-        "wasmedge-aot",
-        "wasmtime-jit",
-        "wasmtime-aot",
-        "wasmer-jit",
-        "wasmer-aot",
-        "native-distroless",
-        "native-debian",
-    ];
+    let paper = wasmfaas_bench::paper::PAPER_KEYS;
     let under = |launcher: LauncherKind| -> Vec<String> {
         paper
             .iter()
