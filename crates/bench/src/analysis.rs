@@ -319,14 +319,16 @@ fn compare_all(cells: &[CellStats], seed: u64) -> Vec<Comparison> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::runset::{FORMAT, SuiteBuild};
     use crate::{Machine, PlanSpec};
 
-    fn runset(dir: &std::path::Path, times: &[(&str, &str, f64, bool)]) -> RunSet {
+    /// A run set of `matmul` and `aes` in `process/native` and `process/wasmtime-aot` holding
+    /// the given samples (function, environment, seconds, ok).
+    pub(crate) fn runset(dir: &std::path::Path, times: &[(&str, &str, f64, bool)]) -> RunSet {
         let environments: Vec<Environment> = ["process/native", "process/wasmtime-aot"]
             .iter()
             .map(|e| Environment::parse(e).unwrap())

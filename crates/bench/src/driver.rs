@@ -97,7 +97,21 @@ fn suite_build(layout: &Layout, plan: &PlanSpec) -> SuiteBuild {
             }
         }
     }
-    SuiteBuild { profile, artifacts }
+    // The image sizes of the paper's Figures 1–4, when `wasmfaas images` has written them.
+    let images_dir = layout.artifacts.join("images");
+    let images = if images_dir.join("index.json").is_file() {
+        wasmfaas_oci::sizes(&images_dir).unwrap_or_else(|e| {
+            tracing::warn!("image sizes not recorded: {e}");
+            BTreeMap::new()
+        })
+    } else {
+        BTreeMap::new()
+    };
+    SuiteBuild {
+        profile,
+        artifacts,
+        images,
+    }
 }
 
 /// What a bench needs besides its run set.

@@ -46,6 +46,9 @@ pub struct SuiteBuild {
     pub profile: String,
     /// SHA-256 of each artifact, by its path relative to the artifacts folder.
     pub artifacts: BTreeMap<String, String>,
+    /// The size of each OCI image `wasmfaas images` wrote, by tag (`matmul-wasm`), in bytes.
+    #[serde(default)]
+    pub images: BTreeMap<String, u64>,
 }
 
 /// An open run set: its folder, description and samples.

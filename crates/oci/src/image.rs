@@ -440,3 +440,33 @@ fn walk(dir: &Path, prefix: &str, entries: &mut Vec<Entry>) -> Result<(), ImageE
     }
     Ok(())
 }
+
+/// The size of every tagged image in the layout at `path` (manifest + config + layers, as
+/// [`Built::size`]), by tag.
+pub fn sizes(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, ImageError> {
+    use ocidir::oci_spec::image::{ImageIndex, ImageManifest};
+    let bad = |what: &Path, e: ocidir::oci_spec::OciSpecError| ImageError::Input {
+        path: what.to_path_buf(),
+        problem: format!("not a readable OCI layout: {e}; write it again with `wasmfaas images`"),
+    };
+    let index_path = path.join("index.json");
+    let index = ImageIndex::from_file(&index_path).map_err(|e| bad(&index_path, e))?;
+    let mut sizes = std::collections::BTreeMap::new();
+    for descriptor in index.manifests() {
+        let Some(tag) = descriptor
+            .annotations()
+            .as_ref()
+            .and_then(|a| a.get("org.opencontainers.image.ref.name"))
+        else {
+            continue;
+        };
+        let digest = descriptor.digest();
+        let blob = path
+            .join("blobs")
+            .join(digest.algorithm().as_ref())
+            .join(digest.digest());
+        let manifest = ImageManifest::from_file(&blob).map_err(|e| bad(&blob, e))?;
+        sizes.insert(tag.clone(), manifest_size(&manifest) + descriptor.size());
+    }
+    Ok(sizes)
+}

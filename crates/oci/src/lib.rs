@@ -15,5 +15,5 @@
 mod image;
 mod variant;
 
-pub use image::{Built, ImageError, Images};
+pub use image::{Built, ImageError, Images, sizes};
 pub use variant::Variant;

@@ -69,6 +69,12 @@ fn images_are_tagged_reproducible_and_sized() {
     let size = |tag: &str| first.iter().find(|b| b.tag == tag).unwrap().size;
     // The distroless base (CA bundle, tzdata) dwarfs the program.
     assert!(size("hello-native-distroless") > 50 * size("hello-native-static"));
+    // Sizes read back from the layout are the sizes written.
+    let read = wasmfaas_oci::sizes(&dir.path().join("a")).unwrap();
+    assert_eq!(read.len(), first.len());
+    for image in &first {
+        assert_eq!(read[&image.tag], image.size, "{}", image.tag);
+    }
     // Writing a tag again replaces it instead of adding a second entry.
     write_all(&dir.path().join("a"), &wasm, &native);
     let index = std::fs::read_to_string(dir.path().join("a/index.json")).unwrap();

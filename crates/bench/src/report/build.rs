@@ -61,6 +61,9 @@ pub fn build(
     if let Some(section) = compute_ratio(&analysis) {
         sections.push(section);
     }
+    if let Some(section) = image_sizes(&analysis)? {
+        sections.push(section);
+    }
     sections.push(beside_paper(&analysis, paper));
     sections.push(claims_section(&claims));
     sections.push(pairwise(&analysis));
@@ -491,6 +494,102 @@ fn compute_ratio(analysis: &Analysis) -> Option<Section> {
     Some(section)
 }
 
+/// The image sizes recorded in the run set: the paper's Figures 1–4 (one variant per bar).
+fn image_sizes(analysis: &Analysis) -> Result<Option<Section>, BenchError> {
+    let images = &analysis.meta.suite.images;
+    if images.is_empty() {
+        return Ok(None);
+    }
+    // The paper's order: WebAssembly, then AOT, then the native bases from small to large.
+    let rank = |variant: &str| match variant {
+        "wasm" => 0,
+        "wasm-artifact" => 1,
+        v if v.starts_with("aot-") => 2,
+        "native-static" => 3,
+        "native-distroless" => 4,
+        "native-debian" => 5,
+        _ => 6,
+    };
+    let mut variants: Vec<String> = Vec::new();
+    let mut groups = Vec::new();
+    let mut rows = Vec::new();
+    for function in &analysis.meta.plan.functions {
+        let prefix = format!("{function}-");
+        let mine: Vec<(&str, u64)> = images
+            .iter()
+            .filter_map(|(tag, size)| tag.strip_prefix(&prefix).map(|v| (v, *size)))
+            .filter(|(variant, _)| !variant.is_empty())
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut mine = mine;
+        mine.sort_by_key(|(variant, _)| rank(variant));
+        for (variant, _) in &mine {
+            if !variants.iter().any(|v| v == variant) {
+                variants.push((*variant).to_owned());
+            }
+        }
+        rows.push((function.clone(), mine.clone()));
+        groups.push(Group {
+            label: function.clone(),
+            bars: mine
+                .iter()
+                .map(|(variant, size)| Bar {
+                    series: (*variant).to_owned(),
+                    value: *size as f64 / 1024.0,
+                    low: None,
+                    high: None,
+                })
+                .collect(),
+        });
+    }
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    variants.sort_by_key(|v| rank(v));
+    let mut section = Section::new("Image sizes (the paper's Figures 1–4)");
+    section.paragraph(
+        "Size of each OCI image `wasmfaas images` wrote (manifest + config + compressed layers, KiB), as recorded when the run set was created.",
+    );
+    let mut headers = vec!["function".to_owned()];
+    headers.extend(variants.iter().cloned());
+    let rows = rows
+        .into_iter()
+        .map(|(function, sizes)| {
+            let mut row = vec![function];
+            for variant in &variants {
+                row.push(
+                    sizes
+                        .iter()
+                        .find(|(v, _)| v == variant)
+                        .map_or("-".into(), |(_, s)| format!("{:.1}", *s as f64 / 1024.0)),
+                );
+            }
+            row
+        })
+        .collect();
+    section.blocks.push(Block::Table(Table {
+        caption: String::new(),
+        headers,
+        rows,
+    }));
+    let svg = wasmfaas_plot::grouped_bars(&BarChart {
+        title: "OCI image size by variant".into(),
+        value_label: "size (KiB, log scale)".into(),
+        log_scale: true,
+        groups,
+    })
+    .map_err(|e| BenchError::NoData(format!("cannot draw the image sizes: {e}")))?;
+    section.blocks.push(Block::Figure {
+        file: "figures/image-sizes.svg".into(),
+        svg,
+        caption: "OCI image size per function and variant (the paper's Figures 1–4 in one chart)."
+            .into(),
+    });
+    Ok(Some(section))
+}
+
 fn beside_paper(analysis: &Analysis, paper: &PaperData) -> Section {
     let mut section = Section::new("The paper beside us");
     section.paragraph(format!(
@@ -760,4 +859,49 @@ pub fn terminal_summary(report: &Report) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{analyse, tests::runset};
+
+    #[test]
+    fn recorded_image_sizes_become_the_papers_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let times = [
+            ("matmul", "process/native", 0.01, true),
+            ("matmul", "process/wasmtime-aot", 0.02, true),
+        ];
+        let mut set = runset(dir.path(), &times);
+        set.meta.suite.images = [
+            ("matmul-wasm", 35_000),
+            ("matmul-native-distroless", 670_000),
+            ("aes-wasm", 32_000),
+        ]
+        .into_iter()
+        .map(|(t, s)| (t.to_owned(), s))
+        .collect();
+        let report = build(analyse(&set).unwrap(), &PaperData::load(), None).unwrap();
+        let section = report
+            .document
+            .sections
+            .iter()
+            .find(|s| s.heading.starts_with("Image sizes"))
+            .expect("an image size section");
+        let Block::Table(table) = &section.blocks[1] else {
+            panic!("a table first");
+        };
+        assert_eq!(table.headers, ["function", "wasm", "native-distroless"]);
+        assert_eq!(
+            table.rows,
+            [["matmul", "34.2", "654.3"], ["aes", "31.2", "-"]]
+        );
+        assert!(
+            report
+                .figures()
+                .iter()
+                .any(|(f, svg)| f == "figures/image-sizes.svg" && svg.contains("matmul"))
+        );
+    }
 }
