@@ -199,6 +199,10 @@ fn bad_input_gets_a_clear_error() {
         &["not available here", "containerd"],
     );
     assert_error(
+        &wasmfaas(&["images", "--functions", "matmult", "--output", output]),
+        &["unknown function \"matmult\"", "matmul"],
+    );
+    assert_error(
         &wasmfaas(&["report", dir.path().to_str().unwrap()]),
         &["is not a run set"],
     );

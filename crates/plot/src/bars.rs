@@ -224,25 +224,12 @@ pub(crate) fn grouped_bars(chart: &BarChart) -> Result<String, PlotError> {
         for (gi, group) in chart.groups.iter().enumerate() {
             let xc = (left + (gi as f64 + 0.5) * group_w).round() as i32;
             c.line(vec![(xc, b), (xc, b + 4)], AXIS, 1)?;
-            if vertical {
-                c.text(
-                    &group.label,
-                    (xc, b + 8),
-                    LABEL_PX,
-                    false,
-                    Anchor(HPos::Right, VPos::Center),
-                    true,
-                )?;
+            let anchor = if vertical {
+                Anchor(HPos::Right, VPos::Center)
             } else {
-                c.text(
-                    &group.label,
-                    (xc, b + 8),
-                    LABEL_PX,
-                    false,
-                    Anchor(HPos::Center, VPos::Top),
-                    false,
-                )?;
-            }
+                Anchor(HPos::Center, VPos::Top)
+            };
+            c.text(&group.label, (xc, b + 8), LABEL_PX, false, anchor, vertical)?;
         }
         Ok(())
     })

@@ -9,7 +9,9 @@ use std::time::Instant;
 use wasmfaas_engines::Engine;
 use wasmfaas_suite::runner::PreparedRun;
 
-use super::{Cell, LaunchContext, Launcher, Measurement, clear_dir, prepare_suite_run};
+use super::{
+    Cell, LaunchContext, Launcher, Measurement, clear_dir, find_engine, prepare_suite_run,
+};
 use crate::{BenchError, LauncherKind};
 
 /// Runs cells in the harness process.
@@ -30,11 +32,7 @@ impl EmbeddedLauncher {
     }
 
     fn engine(&self, name: &str) -> Result<&dyn Engine, BenchError> {
-        self.engines
-            .iter()
-            .find(|e| e.name() == name)
-            .map(|e| e.as_ref())
-            .ok_or_else(|| BenchError::Selection(format!("no engine {name:?} in this build")))
+        find_engine(&self.engines, name)
     }
 }
 

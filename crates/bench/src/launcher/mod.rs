@@ -128,6 +128,18 @@ impl Launchers {
     }
 }
 
+/// The engine called `name` among `engines` (the launcher's, kept for the whole bench).
+fn find_engine<'a>(
+    engines: &'a [Box<dyn Engine>],
+    name: &str,
+) -> Result<&'a dyn Engine, BenchError> {
+    engines
+        .iter()
+        .find(|e| e.name() == name)
+        .map(|e| e.as_ref())
+        .ok_or_else(|| BenchError::Selection(format!("no engine {name:?} in this build")))
+}
+
 /// Prepares `cell` through the suite runner (the same preparation `wasmfaas run` does), with
 /// its own output folder under the work folder.
 fn prepare_suite_run(

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use wasmfaas_engines::{Engine, Mode};
 
-use super::{Cell, LaunchContext, Launcher, Measurement, clear_dir, prepare_suite_run, tail};
+use super::{
+    Cell, LaunchContext, Launcher, Measurement, clear_dir, find_engine, prepare_suite_run, tail,
+};
 use crate::{BenchError, LauncherKind};
 
 /// A prepared command for one cell.
@@ -59,17 +61,8 @@ impl Launcher for ProcessLauncher {
         if self.prepared.contains_key(&key) {
             return Ok(());
         }
-        let engine = self
-            .engines
-            .iter()
-            .find(|e| e.name() == cell.environment.engine)
-            .ok_or_else(|| {
-                BenchError::Selection(format!(
-                    "no engine {:?} in this build",
-                    cell.environment.engine
-                ))
-            })?;
-        let (run, output_dir) = prepare_suite_run(&self.context, cell, engine.as_ref())?;
+        let engine = find_engine(&self.engines, &cell.environment.engine)?;
+        let (run, output_dir) = prepare_suite_run(&self.context, cell, engine)?;
         let streams = self.context.work_dir.join(format!("{key}.streams"));
         std::fs::create_dir_all(&streams).map_err(|e| BenchError::io(&streams, e))?;
         let (program, arg0, args) = if cell.environment.mode == Mode::Native {

@@ -201,7 +201,7 @@ fn plan(args: &Args, engines: &[Box<dyn wasmfaas_engines::Engine>]) -> Result<Pl
         }
     };
     let environments = environment::select(&available, &patterns)?;
-    let functions = select_functions(&args.functions)?;
+    let functions = super::select_functions(&args.functions)?;
     let runs = args.runs.unwrap_or(match args.preset {
         Preset::Quick => 10,
         Preset::Paper => 100,
@@ -249,40 +249,6 @@ fn paper_environments(available: &[Environment]) -> Vec<String> {
         }
     }
     process
-}
-
-fn select_functions(patterns: &[String]) -> Result<Vec<String>> {
-    let suite = wasmfaas_suite::functions();
-    if patterns.is_empty() {
-        return Ok(suite
-            .iter()
-            .filter(|f| f.in_paper)
-            .map(|f| f.name.to_owned())
-            .collect());
-    }
-    let mut selected = Vec::new();
-    for pattern in patterns {
-        let glob = glob::Pattern::new(pattern)
-            .with_context(|| format!("bad function pattern {pattern:?}"))?;
-        let matches: Vec<&str> = suite
-            .iter()
-            .map(|f| f.name)
-            .filter(|name| glob.matches(name))
-            .collect();
-        if matches.is_empty() {
-            // Same message as `wasmfaas run` gives for an unknown name.
-            bail!(
-                "{}",
-                wasmfaas_suite::find(pattern).err().unwrap_or_default()
-            );
-        }
-        for name in matches {
-            if !selected.iter().any(|s| s == name) {
-                selected.push(name.to_owned());
-            }
-        }
-    }
-    Ok(selected)
 }
 
 /// `results/<UTC date>-<time>` beside the artifacts folder.

@@ -20,7 +20,7 @@ pub struct Args {
     /// The OCI image layout to write [default: artifacts/images in the project]
     #[arg(long, value_name = "DIR")]
     output: Option<PathBuf>,
-    /// Functions, comma-separated [default: the paper's 13]
+    /// Functions, comma-separated globs (e.g. matmul,n-*) [default: the paper's 13]
     #[arg(long, value_delimiter = ',')]
     functions: Vec<String>,
     #[command(flatten)]
@@ -30,17 +30,11 @@ pub struct Args {
 /// Runs `wasmfaas images`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let layout = args.project.layout();
-    let functions: Vec<&'static wasmfaas_suite::Function> = if args.functions.is_empty() {
-        wasmfaas_suite::functions()
-            .iter()
-            .filter(|f| f.in_paper)
-            .collect()
-    } else {
-        args.functions
+    let functions: Vec<&'static wasmfaas_suite::Function> =
+        super::select_functions(&args.functions)?
             .iter()
             .map(|name| wasmfaas_suite::find(name).map_err(anyhow::Error::msg))
-            .collect::<Result<_>>()?
-    };
+            .collect::<Result<_>>()?;
     let (wasmtime, wasmer) = (WasmtimeEngine::new(), WasmerEngine::new());
     let engines: [&dyn Engine; 2] = [&wasmtime, &wasmer];
     build_all(&layout, &engines, &[]).context("bringing the suite up to date")?;

@@ -8,6 +8,7 @@ pub mod run;
 
 use std::path::PathBuf;
 
+use anyhow::{Context, bail};
 use wasmfaas_suite::Layout;
 
 /// Options every suite command shares: where the project is.
@@ -27,4 +28,40 @@ impl ProjectArgs {
                 .unwrap_or_else(Layout::default_project_root),
         )
     }
+}
+
+/// The suite functions matching any of `patterns` (globs such as `matmul` or `n-*`), in the
+/// order the patterns match them; the paper's 13 when there are none.
+pub fn select_functions(patterns: &[String]) -> anyhow::Result<Vec<String>> {
+    let suite = wasmfaas_suite::functions();
+    if patterns.is_empty() {
+        return Ok(suite
+            .iter()
+            .filter(|f| f.in_paper)
+            .map(|f| f.name.to_owned())
+            .collect());
+    }
+    let mut selected = Vec::new();
+    for pattern in patterns {
+        let glob = glob::Pattern::new(pattern)
+            .with_context(|| format!("bad function pattern {pattern:?}"))?;
+        let matches: Vec<&str> = suite
+            .iter()
+            .map(|f| f.name)
+            .filter(|name| glob.matches(name))
+            .collect();
+        if matches.is_empty() {
+            // Same message as `wasmfaas run` gives for an unknown name.
+            bail!(
+                "{}",
+                wasmfaas_suite::find(pattern).err().unwrap_or_default()
+            );
+        }
+        for name in matches {
+            if !selected.iter().any(|s| s == name) {
+                selected.push(name.to_owned());
+            }
+        }
+    }
+    Ok(selected)
 }
