@@ -11,7 +11,7 @@ use ocidir::oci_spec::image::{
     ImageManifestBuilder, MediaType, Os, Platform, PlatformBuilder, RootFsBuilder, SCHEMA_VERSION,
 };
 
-use crate::Variant;
+use crate::{DebianBase, Variant};
 
 /// The annotation containerd's wasm shims read to know a compat image.
 pub const VARIANT_ANNOTATION: &str = "module.wasm.image/variant";
@@ -68,6 +68,7 @@ pub struct Built {
 pub struct Images {
     oci: OciDir,
     path: PathBuf,
+    bases: PathBuf,
 }
 
 impl std::fmt::Debug for Images {
@@ -110,10 +111,26 @@ impl Images {
                 source,
             })?;
         let oci = OciDir::ensure(dir).map_err(layout_error)?;
+        let bases = path
+            .parent()
+            .map_or_else(|| PathBuf::from("bases"), |p| p.join("bases"));
         Ok(Images {
             oci,
             path: path.to_path_buf(),
+            bases,
         })
+    }
+
+    /// Keeps the cached bases (the Debian root) in `dir` rather than in `bases` beside the
+    /// layout.
+    pub fn with_base_cache(mut self, dir: &Path) -> Images {
+        self.bases = dir.to_path_buf();
+        self
+    }
+
+    /// Where the cached bases are.
+    pub fn base_cache(&self) -> &Path {
+        &self.bases
     }
 
     /// The layout's folder.
@@ -149,23 +166,38 @@ impl Images {
                     mode: 0o755,
                 }];
                 let platform = (Arch::Wasm, Os::Other("wasip1".into()));
-                self.write_image(&tag, entries, &format!("/{name}"), platform, annotations)
+                self.write_image(
+                    &tag,
+                    None,
+                    entries,
+                    &format!("/{name}"),
+                    platform,
+                    annotations,
+                )
             }
-            Variant::NativeStatic | Variant::NativeDistroless => {
+            Variant::NativeStatic | Variant::NativeDistroless | Variant::NativeDebian => {
                 let mut entries = Vec::new();
                 if *variant == Variant::NativeDistroless {
                     entries.extend(distroless_base()?);
                 }
+                // On Debian the program goes where a Dockerfile's COPY would put it.
+                let (path, base) = if *variant == Variant::NativeDebian {
+                    let base = DebianBase::ensure(&self.bases)?;
+                    (format!("usr/local/bin/{function}"), Some(base))
+                } else {
+                    (function.to_owned(), None)
+                };
                 entries.push(Entry::File {
-                    path: function.to_owned(),
+                    path: path.clone(),
                     bytes,
                     mode: 0o755,
                 });
                 let platform = (Arch::Amd64, Os::Linux);
                 self.write_image(
                     &tag,
+                    base.as_ref(),
                     entries,
-                    &format!("/{function}"),
+                    &format!("/{path}"),
                     platform,
                     HashMap::new(),
                 )
@@ -180,10 +212,12 @@ impl Images {
         }
     }
 
-    /// A runnable image: one deterministic gzip layer, a config with the entrypoint.
+    /// A runnable image: the base's layer if any, then one deterministic gzip layer with
+    /// `entries`, and a config with the entrypoint.
     fn write_image(
         &self,
         tag: &str,
+        base: Option<&DebianBase>,
         entries: Vec<Entry>,
         entrypoint: &str,
         (arch, os): (Arch, Os),
@@ -228,6 +262,9 @@ impl Images {
             .map_err(|e| err(e.into()))?;
         // A fixed creation time keeps the config, and so the digest, reproducible.
         let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        if let Some(base) = base {
+            self.push_base_layer(&mut manifest, &mut image_config, base, epoch)?;
+        }
         self.oci.push_layer_full(
             &mut manifest,
             &mut image_config,
@@ -248,6 +285,53 @@ impl Images {
             .insert_manifest(manifest, Some(tag), platform)
             .map_err(err)?;
         Ok(built(tag, &descriptor, size))
+    }
+
+    /// Adds the shared base layer, copying its blob into the layout once.
+    fn push_base_layer(
+        &self,
+        manifest: &mut ocidir::oci_spec::image::ImageManifest,
+        config: &mut ImageConfiguration,
+        base: &DebianBase,
+        created: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ImageError> {
+        use ocidir::oci_spec::image::{DescriptorBuilder, Digest, HistoryBuilder};
+        use std::str::FromStr;
+        let blob = self.path.join("blobs").join("sha256").join(&base.digest);
+        let blob_size = std::fs::metadata(&blob).map(|m| m.len()).ok();
+        if blob_size != Some(base.size) {
+            let partial = blob.with_extension("partial");
+            std::fs::copy(&base.layer, &partial)
+                .and_then(|_| std::fs::rename(&partial, &blob))
+                .map_err(|source| ImageError::Io {
+                    path: blob.clone(),
+                    source,
+                })?;
+        }
+        let bad_digest = |e| self.layout_error(ocidir::Error::from(e));
+        let digest = Digest::from_str(&format!("sha256:{}", base.digest)).map_err(bad_digest)?;
+        let diff_id = format!("sha256:{}", base.diff_id);
+        let descriptor = DescriptorBuilder::default()
+            .media_type(MediaType::ImageLayerGzip)
+            .digest(digest)
+            .size(base.size)
+            .build()
+            .map_err(|e| self.layout_error(e.into()))?;
+        manifest.layers_mut().push(descriptor);
+        config.rootfs_mut().diff_ids_mut().push(diff_id);
+        let history = HistoryBuilder::default()
+            .created(created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .created_by(format!(
+                "debootstrap --variant=minbase {}",
+                crate::DEBIAN_SUITE
+            ))
+            .build()
+            .map_err(|e| self.layout_error(e.into()))?;
+        config
+            .history_mut()
+            .get_or_insert_with(Vec::new)
+            .push(history);
+        Ok(())
     }
 
     /// A CNCF wasm OCI artifact: the module as an `application/wasm` layer.

@@ -9,11 +9,17 @@
 //! - `aot-<engine>`: the compat form holding an engine's precompiled artifact (the paper's
 //!   "AOT" images);
 //! - `native-static`: the static binary alone; `native-distroless`: the binary and what
-//!   gcr.io/distroless/static holds (passwd, group, nsswitch, CA certificates, tzdata, /tmp).
+//!   gcr.io/distroless/static holds (passwd, group, nsswitch, CA certificates, tzdata, /tmp);
+//!   `native-debian`: the binary in `/usr/local/bin` on a Debian bookworm minbase root made with
+//!   debootstrap, one cached layer shared by every function's image.
 //!
 //! Layers are deterministic (fixed mtimes and owners), so the same inputs give the same digests.
+mod base;
+mod bundle;
 mod image;
 mod variant;
 
+pub use base::{DEBIAN_SUITE, DEFAULT_DEBIAN_MIRROR, DebianBase, find_tool};
+pub use bundle::{BindMount, Bundle, ImageRun, unpack};
 pub use image::{Built, ImageError, Images, sizes};
 pub use variant::Variant;

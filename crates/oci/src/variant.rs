@@ -14,6 +14,8 @@ pub enum Variant {
     NativeStatic,
     /// The static native binary on a distroless-like base.
     NativeDistroless,
+    /// The static native binary on a Debian bookworm minbase root.
+    NativeDebian,
 }
 
 impl Variant {
@@ -39,6 +41,7 @@ impl fmt::Display for Variant {
             Variant::Aot(engine) => write!(f, "aot-{engine}"),
             Variant::NativeStatic => f.write_str("native-static"),
             Variant::NativeDistroless => f.write_str("native-distroless"),
+            Variant::NativeDebian => f.write_str("native-debian"),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use wasmfaas_oci::{Images, Variant};
+use wasmfaas_oci::{DebianBase, Images, Variant};
 
 /// A tiny valid wasm module (the empty module) and a tiny "binary" to package.
 fn programs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -15,18 +15,50 @@ fn programs(dir: &Path) -> (PathBuf, PathBuf) {
     (wasm, native)
 }
 
+/// The project's cache of bases (the Debian root is built there once, by these tests or by
+/// `wasmfaas images`).
+fn base_cache() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/bases")
+}
+
+/// Whether the Debian base is cached or can be built here (root and debootstrap); outside CI
+/// its absence is said and the Debian image left out.
+fn debian_available() -> bool {
+    if DebianBase::cached(&base_cache()).is_some() {
+        return true;
+    }
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let debootstrap = wasmfaas_oci::find_tool("debootstrap").is_some();
+    if root && debootstrap {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI runs as root with debootstrap installed by .ci/run"
+    );
+    eprintln!(
+        "note: the native-debian image is left out: building its base needs root and debootstrap"
+    );
+    false
+}
+
 fn variants() -> Vec<Variant> {
-    vec![
+    let mut variants = vec![
         Variant::Wasm,
         Variant::WasmArtifact,
         Variant::Aot("wasmtime".into()),
         Variant::NativeStatic,
         Variant::NativeDistroless,
-    ]
+    ];
+    if debian_available() {
+        variants.push(Variant::NativeDebian);
+    }
+    variants
 }
 
 fn write_all(layout: &Path, wasm: &Path, native: &Path) -> Vec<wasmfaas_oci::Built> {
-    let images = Images::open(layout).unwrap();
+    let images = Images::open(layout).unwrap().with_base_cache(&base_cache());
     variants()
         .iter()
         .map(|v| {
@@ -56,19 +88,15 @@ fn images_are_tagged_reproducible_and_sized() {
                 .unwrap()
         })
         .collect();
-    assert_eq!(
-        tags,
-        [
-            "hello-wasm",
-            "hello-wasm-artifact",
-            "hello-aot-wasmtime",
-            "hello-native-static",
-            "hello-native-distroless"
-        ]
-    );
+    let expected: Vec<String> = variants().iter().map(|v| v.tag("hello")).collect();
+    assert_eq!(tags, expected);
     let size = |tag: &str| first.iter().find(|b| b.tag == tag).unwrap().size;
     // The distroless base (CA bundle, tzdata) dwarfs the program.
     assert!(size("hello-native-distroless") > 50 * size("hello-native-static"));
+    if tags.contains(&"hello-native-debian") {
+        // A Debian root is tens of megabytes even compressed.
+        assert!(size("hello-native-debian") > 10 * size("hello-native-distroless"));
+    }
     // Sizes read back from the layout are the sizes written.
     let read = wasmfaas_oci::sizes(&dir.path().join("a")).unwrap();
     assert_eq!(read.len(), first.len());
@@ -158,12 +186,16 @@ fn umoci_unpacks_runnable_images_into_bundles() {
     let (wasm, native) = programs(dir.path());
     let layout = dir.path().join("layout");
     write_all(&layout, &wasm, &native);
-    for (tag, entrypoint) in [
+    let mut images = vec![
         ("hello-wasm", "hello.wasm"),
         ("hello-aot-wasmtime", "hello.wasm"),
         ("hello-native-static", "hello"),
         ("hello-native-distroless", "hello"),
-    ] {
+    ];
+    if variants().contains(&Variant::NativeDebian) {
+        images.push(("hello-native-debian", "usr/local/bin/hello"));
+    }
+    for (tag, entrypoint) in images {
         let bundle = dir.path().join(format!("bundle-{tag}"));
         // umoci makes a runtime config only for linux images; a wasip1 image's root
         // filesystem is unpacked raw (its runtime config is the wasm runtime's business).
@@ -208,7 +240,67 @@ fn umoci_unpacks_runnable_images_into_bundles() {
             assert!(rootfs.join("etc/ssl/certs/ca-certificates.crt").is_file());
             assert!(rootfs.join("usr/share/zoneinfo/UTC").exists());
         }
+        if tag.ends_with("debian") {
+            assert!(rootfs.join("etc/debian_version").is_file());
+            assert!(rootfs.join("bin/sh").exists());
+        }
     }
+}
+
+#[test]
+fn native_images_unpack_into_runtime_bundles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let layout = dir.path().join("layout");
+    write_all(&layout, &wasm, &native);
+    for variant in variants().iter().filter(|v| !v.is_wasm()) {
+        let tag = variant.tag("hello");
+        let bundle = wasmfaas_oci::unpack(&layout, &tag, &dir.path().join(&tag)).unwrap();
+        let entrypoint = &bundle.image.argv[0];
+        let program = bundle.rootfs().join(entrypoint.trim_start_matches('/'));
+        assert_eq!(
+            std::fs::read(&program).unwrap(),
+            std::fs::read(&native).unwrap()
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&program).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755, "{tag}: the program stays executable");
+        let mounts = [wasmfaas_oci::BindMount {
+            host: dir.path().to_path_buf(),
+            guest: "/input".into(),
+            read_only: true,
+        }];
+        bundle
+            .write_config(&["--size".into(), "paper".into()], &mounts)
+            .unwrap();
+        let config: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(bundle.path.join("config.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(config["process"]["args"][0], entrypoint.as_str());
+        assert_eq!(config["process"]["args"][2], "paper");
+        assert_eq!(config["process"]["terminal"], false);
+        assert_eq!(config["root"]["path"], "rootfs");
+        let input = config["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/input")
+            .expect("the bind mount is in the config");
+        assert!(input["options"].as_array().unwrap().contains(&"ro".into()));
+    }
+    // A tag that is not there, and a folder that is no layout, are clear errors.
+    let error = wasmfaas_oci::unpack(&layout, "nothing-native-static", &dir.path().join("x"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("no image tagged") && error.contains("wasmfaas images"),
+        "{error}"
+    );
+    let error = wasmfaas_oci::unpack(dir.path(), "hello-native-static", &dir.path().join("x"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("not an OCI image layout"), "{error}");
 }
 
 /// A private containerd (own root, state and socket in `dir`), stopped when dropped.

@@ -44,7 +44,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let images = Images::open(&path)?;
     let mut variants = vec![Variant::Wasm, Variant::WasmArtifact];
     variants.extend(engines.iter().map(|e| Variant::Aot(e.name().to_owned())));
-    variants.extend([Variant::NativeStatic, Variant::NativeDistroless]);
+    variants.extend([
+        Variant::NativeStatic,
+        Variant::NativeDistroless,
+        Variant::NativeDebian,
+    ]);
     let mut header = format!("{:<18}", "function");
     for variant in &variants {
         header.push_str(&format!(" {:>17}", variant.to_string()));
@@ -62,7 +66,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         .expect("variants come from the engines");
                     layout.aot(name, function.name, engine.artifact_extension())
                 }
-                Variant::NativeStatic | Variant::NativeDistroless => layout.native(function.name),
+                Variant::NativeStatic | Variant::NativeDistroless | Variant::NativeDebian => {
+                    layout.native(function.name)
+                }
             };
             let built = images.write(function.name, variant, &program)?;
             line.push_str(&format!(" {:>17}", human(built.size)));
@@ -70,8 +76,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         println!("{line}");
     }
     eprintln!(
-        "images in the OCI layout {} (tags <function>-<variant>); sizes: manifest + config + compressed layers",
-        path.display()
+        "images in the OCI layout {} (tags <function>-<variant>); sizes: manifest + config + compressed layers; the Debian base is cached in {}",
+        path.display(),
+        images.base_cache().display()
     );
     Ok(ExitCode::SUCCESS)
 }

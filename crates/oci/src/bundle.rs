@@ -1,0 +1,212 @@
+//! Unpacking an image of a layout into an OCI runtime bundle (a root filesystem and a
+//! `config.json`), as umoci does, so that runc (or any OCI runtime) can create containers of it.
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ocidir::oci_spec::image::{ImageConfiguration, ImageIndex, ImageManifest, MediaType};
+use ocidir::oci_spec::runtime::{Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec};
+
+use crate::ImageError;
+
+/// What the image's config says about running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRun {
+    /// Entrypoint and command, joined as the runtime's argv.
+    pub argv: Vec<String>,
+    /// Environment, `NAME=value`.
+    pub env: Vec<String>,
+    /// Working directory (`/` when the image names none).
+    pub cwd: String,
+}
+
+/// A host folder bind-mounted into the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindMount {
+    /// The host folder.
+    pub host: PathBuf,
+    /// Where the container sees it.
+    pub guest: String,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+/// An unpacked image: a bundle folder with `rootfs/`, ready for a `config.json`.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// The bundle folder.
+    pub path: PathBuf,
+    /// How the image says to run it.
+    pub image: ImageRun,
+}
+
+impl Bundle {
+    /// The root filesystem.
+    pub fn rootfs(&self) -> PathBuf {
+        self.path.join("rootfs")
+    }
+
+    /// Writes `config.json`: the image's environment, `args` after its entrypoint (or instead
+    /// of it when `args` starts with an absolute path), `mounts` as bind mounts, and otherwise
+    /// what `runc spec` gives (its namespaces, /proc, /dev, /sys, masked paths), without a
+    /// terminal. The container's cgroup is left to the runtime, which names it after the
+    /// container.
+    pub fn write_config(&self, args: &[String], mounts: &[BindMount]) -> Result<Spec, ImageError> {
+        let spec = self.spec(args, mounts)?;
+        let path = self.path.join("config.json");
+        spec.save(&path).map_err(|e| ImageError::Input {
+            path,
+            problem: format!("cannot write the runtime config: {e}"),
+        })?;
+        Ok(spec)
+    }
+
+    fn spec(&self, args: &[String], mounts: &[BindMount]) -> Result<Spec, ImageError> {
+        let invalid = |e: ocidir::oci_spec::OciSpecError| ImageError::Input {
+            path: self.path.join("config.json"),
+            problem: format!("invalid runtime config: {e}"),
+        };
+        let mut argv = self.image.argv.clone();
+        argv.extend(args.iter().cloned());
+        let process = ProcessBuilder::default()
+            .terminal(false)
+            .args(argv)
+            .env(self.image.env.clone())
+            .cwd(self.image.cwd.clone())
+            .build()
+            .map_err(invalid)?;
+        let mut spec = Spec::default();
+        let mut all_mounts: Vec<Mount> = spec.mounts().clone().unwrap_or_default();
+        for mount in mounts {
+            let mut options = vec!["rbind".to_owned(), "rprivate".to_owned()];
+            options.push(if mount.read_only { "ro" } else { "rw" }.to_owned());
+            all_mounts.push(
+                MountBuilder::default()
+                    .destination(&mount.guest)
+                    .typ("bind")
+                    .source(&mount.host)
+                    .options(options)
+                    .build()
+                    .map_err(invalid)?,
+            );
+        }
+        spec.set_process(Some(process))
+            .set_root(Some(
+                RootBuilder::default()
+                    .path("rootfs")
+                    .readonly(false)
+                    .build()
+                    .map_err(invalid)?,
+            ))
+            .set_hostname(Some("wasmfaas".into()))
+            .set_mounts(Some(all_mounts));
+        Ok(spec)
+    }
+}
+
+/// Unpacks the image tagged `tag` in the layout at `layout` into the bundle folder `bundle`
+/// (replacing what was there): its layers into `rootfs/`, in order.
+pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageError> {
+    let bad = |path: &Path, problem: String| ImageError::Input {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ImageError::Io { path, source }
+    };
+    let index_path = layout.join("index.json");
+    let index = ImageIndex::from_file(&index_path).map_err(|e| {
+        bad(
+            &index_path,
+            format!("not an OCI image layout ({e}); write one with `wasmfaas images`"),
+        )
+    })?;
+    let descriptor = index
+        .manifests()
+        .iter()
+        .find(|d| {
+            d.annotations()
+                .as_ref()
+                .and_then(|a| a.get("org.opencontainers.image.ref.name"))
+                .is_some_and(|name| name == tag)
+        })
+        .ok_or_else(|| {
+            bad(
+                layout,
+                format!("no image tagged {tag:?} in this layout; `wasmfaas images` writes it"),
+            )
+        })?;
+    let blob = |digest: &ocidir::oci_spec::image::Digest| {
+        layout
+            .join("blobs")
+            .join(digest.algorithm().as_ref())
+            .join(digest.digest())
+    };
+    let manifest_path = blob(descriptor.digest());
+    let manifest = ImageManifest::from_file(&manifest_path)
+        .map_err(|e| bad(&manifest_path, format!("unreadable manifest of {tag}: {e}")))?;
+    let config_path = blob(manifest.config().digest());
+    let config = ImageConfiguration::from_file(&config_path).map_err(|e| {
+        bad(
+            &config_path,
+            format!("unreadable image config of {tag}: {e}"),
+        )
+    })?;
+    if bundle.exists() {
+        std::fs::remove_dir_all(bundle).map_err(io(bundle))?;
+    }
+    let rootfs = bundle.join("rootfs");
+    std::fs::create_dir_all(&rootfs).map_err(io(&rootfs))?;
+    for layer in manifest.layers() {
+        let path = blob(layer.digest());
+        let file = std::fs::File::open(&path).map_err(|e| {
+            bad(
+                &path,
+                format!("a layer of {tag} is missing from the layout ({e}); write the layout again with `wasmfaas images`"),
+            )
+        })?;
+        let reader: Box<dyn Read> = match layer.media_type() {
+            MediaType::ImageLayerGzip => Box::new(flate2::read::GzDecoder::new(file)),
+            MediaType::ImageLayer => Box::new(file),
+            other => {
+                return Err(bad(
+                    &path,
+                    format!(
+                        "layer of media type {other} cannot be unpacked (gzip or plain tar only)"
+                    ),
+                ));
+            }
+        };
+        let mut archive = tar::Archive::new(reader);
+        archive.set_preserve_permissions(true);
+        archive.set_preserve_ownerships(true);
+        archive.set_preserve_mtime(true);
+        archive.set_unpack_xattrs(false);
+        archive.set_overwrite(true);
+        archive
+            .unpack(&rootfs)
+            .map_err(|e| bad(&path, format!("cannot unpack this layer of {tag}: {e}")))?;
+    }
+    let run_config = config.config().clone().unwrap_or_default();
+    let mut argv: Vec<String> = run_config.entrypoint().clone().unwrap_or_default();
+    argv.extend(run_config.cmd().clone().unwrap_or_default());
+    if argv.is_empty() {
+        return Err(bad(
+            &config_path,
+            format!("the image {tag} has neither entrypoint nor command"),
+        ));
+    }
+    let cwd = run_config
+        .working_dir()
+        .clone()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/".to_owned());
+    Ok(Bundle {
+        path: bundle.to_path_buf(),
+        image: ImageRun {
+            argv,
+            env: run_config.env().clone().unwrap_or_default(),
+            cwd,
+        },
+    })
+}
