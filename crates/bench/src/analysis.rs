@@ -347,6 +347,7 @@ pub(crate) mod tests {
                 warmup: 0,
                 seed: 3,
                 prepare: None,
+                restore_containerd: false,
             },
             machine: Machine::current(),
             engines: BTreeMap::new(),

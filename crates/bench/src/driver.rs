@@ -125,6 +125,10 @@ pub struct BenchContext {
     pub cache: wasmfaas_engines::AotCache,
     /// A process run taking longer is killed and recorded as failed.
     pub run_timeout: std::time::Duration,
+    /// The container tools of this machine.
+    pub host: crate::Host,
+    /// A running containerd to use instead of starting a private one.
+    pub containerd_address: Option<std::path::PathBuf>,
 }
 
 /// Runs every job of the run set's plan that has no sample yet. Returns when all have one, or
@@ -148,6 +152,9 @@ pub fn execute(
         wasmfaas_exe: context.wasmfaas_exe.clone(),
         cache: context.cache.clone(),
         run_timeout: context.run_timeout,
+        host: context.host.clone(),
+        containerd_address: context.containerd_address.clone(),
+        restore_containerd: plan.restore_containerd,
     });
     let cell = |job_function: usize, job_environment: usize| Cell {
         function: functions[job_function],

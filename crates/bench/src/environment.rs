@@ -3,7 +3,7 @@ use std::fmt;
 
 use wasmfaas_engines::{Engine, Mode};
 
-use crate::BenchError;
+use crate::{BenchError, Host};
 
 /// How one run is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,7 +42,42 @@ impl LauncherKind {
     }
 }
 
-/// One environment: `launcher/engine-mode`, or `launcher/native` for native code.
+/// The root filesystem of a native container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Base {
+    /// The static binary alone.
+    Static,
+    /// The binary on a distroless-like base.
+    Distroless,
+    /// The binary on a Debian minbase root.
+    Debian,
+}
+
+impl Base {
+    /// Every base, smallest first.
+    pub const ALL: [Base; 3] = [Base::Static, Base::Distroless, Base::Debian];
+
+    /// The name in environment names (`native-distroless`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Base::Static => "static",
+            Base::Distroless => "distroless",
+            Base::Debian => "debian",
+        }
+    }
+
+    /// The image variant holding the binary on this base.
+    pub fn variant(self) -> wasmfaas_oci::Variant {
+        match self {
+            Base::Static => wasmfaas_oci::Variant::NativeStatic,
+            Base::Distroless => wasmfaas_oci::Variant::NativeDistroless,
+            Base::Debian => wasmfaas_oci::Variant::NativeDebian,
+        }
+    }
+}
+
+/// One environment: `launcher/engine-mode`; native code is `process/native`, or
+/// `launcher/native-base` in a container.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Environment {
     /// How a run is started.
@@ -51,6 +86,8 @@ pub struct Environment {
     pub engine: String,
     /// How the engine gets machine code.
     pub mode: Mode,
+    /// The container's root filesystem, for native code in a container.
+    pub base: Option<Base>,
 }
 
 impl Environment {
@@ -60,15 +97,24 @@ impl Environment {
             launcher,
             engine: engine.to_owned(),
             mode,
+            base: None,
         }
     }
 
-    /// The part after the launcher: `wasmtime-aot`, `native`.
+    /// Native code in a container on `base`, under `launcher` (`oci` or `containerd`).
+    pub fn native_on(launcher: LauncherKind, base: Base) -> Self {
+        Self {
+            base: Some(base),
+            ..Self::new(launcher, "native", Mode::Native)
+        }
+    }
+
+    /// The part after the launcher: `wasmtime-aot`, `native`, `native-distroless`.
     pub fn engine_mode(&self) -> String {
-        if self.mode == Mode::Native {
-            self.engine.clone()
-        } else {
-            format!("{}-{}", self.engine, self.mode)
+        match (self.mode, self.base) {
+            (Mode::Native, Some(base)) => format!("{}-{}", self.engine, base.as_str()),
+            (Mode::Native, None) => self.engine.clone(),
+            (mode, _) => format!("{}-{mode}", self.engine),
         }
     }
 
@@ -87,8 +133,26 @@ impl Environment {
         let (launcher, rest) = name.split_once('/').ok_or_else(|| bad("no launcher"))?;
         let launcher = LauncherKind::parse(launcher)
             .ok_or_else(|| bad("the launcher is one of embedded, process, oci, containerd"))?;
+        let containers = matches!(launcher, LauncherKind::Oci | LauncherKind::Containerd);
         if rest == "native" {
+            if containers {
+                return Err(bad(
+                    "native code in a container names its base: native-static, native-distroless or native-debian",
+                ));
+            }
             return Ok(Environment::new(launcher, "native", Mode::Native));
+        }
+        if let Some(base) = rest.strip_prefix("native-") {
+            let base = Base::ALL
+                .into_iter()
+                .find(|b| b.as_str() == base)
+                .ok_or_else(|| bad("the base is one of static, distroless, debian"))?;
+            if !containers {
+                return Err(bad(
+                    "only the oci and containerd launchers have bases; process/native runs the binary itself",
+                ));
+            }
+            return Ok(Environment::native_on(launcher, base));
         }
         let (engine, mode) = rest
             .rsplit_once('-')
@@ -121,13 +185,16 @@ impl<'de> serde::Deserialize<'de> for Environment {
 #[derive(Debug, Clone)]
 pub struct Unavailable {
     /// A glob naming the environments (e.g. `containerd/*`).
-    pub pattern: &'static str,
+    pub pattern: String,
     /// Why, and what would make it available.
-    pub reason: &'static str,
+    pub reason: String,
 }
 
-/// Every environment this build can run, launcher by launcher.
-pub fn available(engines: &[Box<dyn Engine>]) -> Vec<Environment> {
+/// The launchers that run native code in containers.
+const CONTAINER_LAUNCHERS: [LauncherKind; 2] = [LauncherKind::Oci, LauncherKind::Containerd];
+
+/// Every environment this build can run on `host`, launcher by launcher.
+pub fn available(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Environment> {
     let mut environments = Vec::new();
     for launcher in [LauncherKind::Embedded, LauncherKind::Process] {
         for engine in engines {
@@ -140,25 +207,49 @@ pub fn available(engines: &[Box<dyn Engine>]) -> Vec<Environment> {
             }
         }
     }
+    for launcher in CONTAINER_LAUNCHERS {
+        if host.ready(launcher).is_err() {
+            continue;
+        }
+        for base in Base::ALL {
+            if base == Base::Debian && host.debian.is_err() {
+                continue;
+            }
+            environments.push(Environment::native_on(launcher, base));
+        }
+    }
     environments
 }
 
-/// The environments of the design this build cannot run, with the reason.
-pub fn unavailable() -> Vec<Unavailable> {
-    vec![
-        Unavailable {
-            pattern: "*/wasmedge-*",
-            reason: "no WasmEdge engine in this build: WasmEdge is in no package registry, so it needs a WasmEdge built from source and the `wasmedge` feature",
-        },
-        Unavailable {
-            pattern: "oci/*",
-            reason: "the OCI launcher (runc, wasmfaas-runtime) is not part of this build yet",
-        },
-        Unavailable {
-            pattern: "containerd/*",
-            reason: "the containerd launcher is not part of this build yet",
-        },
-    ]
+/// The environments of the design this build cannot run on `host`, with the reason.
+pub fn unavailable(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Unavailable> {
+    let mut unavailable = vec![Unavailable {
+        pattern: "*/wasmedge-*".into(),
+        reason: "no WasmEdge engine in this build: WasmEdge is in no package registry, so it needs a WasmEdge built from source and the `wasmedge` feature".into(),
+    }];
+    for launcher in CONTAINER_LAUNCHERS {
+        match host.ready(launcher) {
+            Err(reason) => unavailable.push(Unavailable {
+                pattern: format!("{}/native-*", launcher.as_str()),
+                reason,
+            }),
+            Ok(()) => {
+                if let Err(reason) = &host.debian {
+                    unavailable.push(Unavailable {
+                        pattern: format!("{}/native-debian", launcher.as_str()),
+                        reason: reason.clone(),
+                    });
+                }
+            }
+        }
+        for engine in engines.iter().filter(|e| e.name() != "native") {
+            unavailable.push(Unavailable {
+                pattern: format!("{}/{}-*", launcher.as_str(), engine.name()),
+                reason: "WebAssembly through the container interface needs wasmfaas-runtime, which is not part of this build yet".into(),
+            });
+        }
+    }
+    unavailable
 }
 
 /// Selects the environments matching any of `patterns` (globs such as `process/*` or
@@ -166,6 +257,7 @@ pub fn unavailable() -> Vec<Unavailable> {
 /// environment of the design not available here) or the environments there are.
 pub fn select(
     available: &[Environment],
+    unavailable: &[Unavailable],
     patterns: &[String],
 ) -> Result<Vec<Environment>, BenchError> {
     let mut selected: Vec<Environment> = Vec::new();
@@ -178,7 +270,11 @@ pub fn select(
             .filter(|e| glob.matches(&e.to_string()))
             .collect();
         if matches.is_empty() {
-            return Err(BenchError::Selection(no_match(available, pattern)));
+            return Err(BenchError::Selection(no_match(
+                available,
+                unavailable,
+                pattern,
+            )));
         }
         for environment in matches {
             if !selected.contains(environment) {
@@ -189,12 +285,12 @@ pub fn select(
     Ok(selected)
 }
 
-fn no_match(available: &[Environment], pattern: &str) -> String {
-    for unavailable in unavailable() {
-        let design = glob::Pattern::new(unavailable.pattern).expect("valid built-in pattern");
+fn no_match(available: &[Environment], unavailable: &[Unavailable], pattern: &str) -> String {
+    for unavailable in unavailable {
+        let design = glob::Pattern::new(&unavailable.pattern).expect("valid built-in pattern");
         let probe = glob::Pattern::new(pattern).ok();
         let hits = design.matches(pattern)
-            || probe.is_some_and(|p| p.matches(unavailable.pattern))
+            || probe.is_some_and(|p| p.matches(&unavailable.pattern))
             || Environment::parse(pattern).is_ok_and(|e| design.matches(&e.to_string()));
         if hits {
             return format!(
@@ -214,6 +310,22 @@ fn no_match(available: &[Environment], pattern: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A machine with every container tool, or with none.
+    fn host(tools: bool) -> Host {
+        let tool = |name: &str| tools.then(|| std::path::PathBuf::from(format!("/usr/bin/{name}")));
+        Host {
+            root: tools,
+            runc: tool("runc"),
+            containerd: tool("containerd"),
+            ctr: tool("ctr"),
+            debian: if tools {
+                Ok(())
+            } else {
+                Err("no debootstrap".into())
+            },
+        }
+    }
+
     #[test]
     fn names_round_trip() {
         for name in [
@@ -221,35 +333,103 @@ mod tests {
             "embedded/wasmtime-aot",
             "process/wasmi-interp",
             "containerd/wasmer-jit",
+            "oci/native-static",
+            "containerd/native-debian",
         ] {
             assert_eq!(Environment::parse(name).unwrap().to_string(), name);
         }
+        let debian = Environment::parse("containerd/native-debian").unwrap();
+        assert_eq!(debian.base, Some(Base::Debian));
+        assert_eq!(debian.engine_mode(), "native-debian");
     }
 
     #[test]
     fn bad_names_say_what_is_expected() {
-        for name in [
-            "wasmtime-aot",
-            "cloud/native",
-            "process/wasmtime",
-            "process/wasmtime-fast",
+        for (name, expected) in [
+            ("wasmtime-aot", "launcher/engine-mode"),
+            ("cloud/native", "launcher/engine-mode"),
+            ("process/wasmtime", "launcher/engine-mode"),
+            ("process/wasmtime-fast", "launcher/engine-mode"),
+            ("oci/native", "names its base"),
+            ("oci/native-alpine", "static, distroless, debian"),
+            (
+                "process/native-debian",
+                "only the oci and containerd launchers",
+            ),
         ] {
             let error = Environment::parse(name).unwrap_err();
-            assert!(error.contains("launcher/engine-mode"), "{error}");
+            assert!(error.contains(expected), "{name}: {error}");
         }
     }
 
     #[test]
     fn selection_by_glob_and_clear_errors() {
-        let available = available(&wasmfaas_engines::registry());
-        let process = select(&available, &["process/*".into()]).unwrap();
+        let engines = wasmfaas_engines::registry();
+        let bare = host(false);
+        let (available, unavailable) = (available(&engines, &bare), unavailable(&engines, &bare));
+        let process = select(&available, &unavailable, &["process/*".into()]).unwrap();
         assert!(process.iter().all(|e| e.launcher == LauncherKind::Process));
         assert!(process.iter().any(|e| e.engine == "native"));
-        let error = select(&available, &["containerd/wasmtime-aot".into()]).unwrap_err();
-        assert!(error.to_string().contains("containerd launcher"), "{error}");
-        let error = select(&available, &["process/wasmedge-aot".into()]).unwrap_err();
+        let error = select(
+            &available,
+            &unavailable,
+            &["containerd/wasmtime-aot".into()],
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("wasmfaas-runtime"), "{error}");
+        let error = select(&available, &unavailable, &["oci/native-static".into()]).unwrap_err();
+        assert!(
+            error.to_string().contains("apt-get install runc"),
+            "{error}"
+        );
+        let error = select(&available, &unavailable, &["process/wasmedge-aot".into()]).unwrap_err();
         assert!(error.to_string().contains("WasmEdge"), "{error}");
-        let error = select(&available, &["process/nothing-jit".into()]).unwrap_err();
+        let error = select(&available, &unavailable, &["process/nothing-jit".into()]).unwrap_err();
         assert!(error.to_string().contains("available here"), "{error}");
+    }
+
+    #[test]
+    fn container_environments_follow_the_tools() {
+        let engines = wasmfaas_engines::registry();
+        let names = |host: &Host| -> Vec<String> {
+            available(&engines, host)
+                .iter()
+                .map(|e| e.to_string())
+                .filter(|n| n.starts_with("oci/") || n.starts_with("containerd/"))
+                .collect()
+        };
+        assert!(names(&host(false)).is_empty());
+        assert_eq!(
+            names(&host(true)),
+            [
+                "oci/native-static",
+                "oci/native-distroless",
+                "oci/native-debian",
+                "containerd/native-static",
+                "containerd/native-distroless",
+                "containerd/native-debian"
+            ]
+        );
+        let no_debian = Host {
+            debian: Err("no debootstrap".into()),
+            ..host(true)
+        };
+        assert!(!names(&no_debian).iter().any(|n| n.ends_with("debian")));
+        let reasons = unavailable(&engines, &no_debian);
+        assert!(
+            reasons
+                .iter()
+                .any(|u| u.pattern == "oci/native-debian" && u.reason == "no debootstrap")
+        );
+        let not_root = Host {
+            root: false,
+            ..host(true)
+        };
+        assert!(names(&not_root).is_empty());
+        assert!(
+            unavailable(&engines, &not_root)
+                .iter()
+                .any(|u| u.pattern == "containerd/native-*" && u.reason.contains("root"))
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod claims;
 mod driver;
 pub mod environment;
+mod host;
 pub mod launcher;
 mod machine;
 pub mod paper;
@@ -18,7 +19,8 @@ pub mod runset;
 mod sample;
 
 pub use driver::{BenchContext, Completion, Observer, execute, is_runset, new_meta};
-pub use environment::{Environment, LauncherKind};
+pub use environment::{Base, Environment, LauncherKind};
+pub use host::Host;
 pub use machine::Machine;
 pub use plan::{Job, PlanSpec};
 pub use runset::{RunSet, RunSetMeta};

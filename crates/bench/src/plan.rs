@@ -31,6 +31,9 @@ pub struct PlanSpec {
     pub seed: u64,
     /// A shell command run before each run, outside the timing (e.g. dropping caches).
     pub prepare: Option<String>,
+    /// Restart the private containerd on its pristine state before each containerd run.
+    #[serde(default)]
+    pub restore_containerd: bool,
 }
 
 /// One run of the plan.
@@ -113,6 +116,7 @@ mod tests {
             warmup: 1,
             seed,
             prepare: None,
+            restore_containerd: false,
         }
     }
 

@@ -241,6 +241,7 @@ mod tests {
                 warmup: 0,
                 seed: 1,
                 prepare: None,
+                restore_containerd: false,
             },
             machine: Machine::current(),
             engines: BTreeMap::new(),

@@ -103,9 +103,15 @@ impl Bundle {
     }
 }
 
+/// How the image tagged `tag` in the layout at `layout` says to run it.
+pub fn inspect(layout: &Path, tag: &str) -> Result<ImageRun, ImageError> {
+    read_image(layout, tag).map(|(_, run)| run)
+}
+
 /// Unpacks the image tagged `tag` in the layout at `layout` into the bundle folder `bundle`
 /// (replacing what was there): its layers into `rootfs/`, in order.
 pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageError> {
+    let (manifest, image) = read_image(layout, tag)?;
     let bad = |path: &Path, problem: String| ImageError::Input {
         path: path.to_path_buf(),
         problem,
@@ -114,51 +120,13 @@ pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageEr
         let path = path.to_path_buf();
         move |source| ImageError::Io { path, source }
     };
-    let index_path = layout.join("index.json");
-    let index = ImageIndex::from_file(&index_path).map_err(|e| {
-        bad(
-            &index_path,
-            format!("not an OCI image layout ({e}); write one with `wasmfaas images`"),
-        )
-    })?;
-    let descriptor = index
-        .manifests()
-        .iter()
-        .find(|d| {
-            d.annotations()
-                .as_ref()
-                .and_then(|a| a.get("org.opencontainers.image.ref.name"))
-                .is_some_and(|name| name == tag)
-        })
-        .ok_or_else(|| {
-            bad(
-                layout,
-                format!("no image tagged {tag:?} in this layout; `wasmfaas images` writes it"),
-            )
-        })?;
-    let blob = |digest: &ocidir::oci_spec::image::Digest| {
-        layout
-            .join("blobs")
-            .join(digest.algorithm().as_ref())
-            .join(digest.digest())
-    };
-    let manifest_path = blob(descriptor.digest());
-    let manifest = ImageManifest::from_file(&manifest_path)
-        .map_err(|e| bad(&manifest_path, format!("unreadable manifest of {tag}: {e}")))?;
-    let config_path = blob(manifest.config().digest());
-    let config = ImageConfiguration::from_file(&config_path).map_err(|e| {
-        bad(
-            &config_path,
-            format!("unreadable image config of {tag}: {e}"),
-        )
-    })?;
     if bundle.exists() {
         std::fs::remove_dir_all(bundle).map_err(io(bundle))?;
     }
     let rootfs = bundle.join("rootfs");
     std::fs::create_dir_all(&rootfs).map_err(io(&rootfs))?;
     for layer in manifest.layers() {
-        let path = blob(layer.digest());
+        let path = blob_path(layout, layer.digest());
         let file = std::fs::File::open(&path).map_err(|e| {
             bad(
                 &path,
@@ -187,6 +155,58 @@ pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageEr
             .unpack(&rootfs)
             .map_err(|e| bad(&path, format!("cannot unpack this layer of {tag}: {e}")))?;
     }
+    Ok(Bundle {
+        path: bundle.to_path_buf(),
+        image,
+    })
+}
+
+fn blob_path(layout: &Path, digest: &ocidir::oci_spec::image::Digest) -> PathBuf {
+    layout
+        .join("blobs")
+        .join(digest.algorithm().as_ref())
+        .join(digest.digest())
+}
+
+/// The manifest of the image tagged `tag`, and what its config says about running it.
+fn read_image(layout: &Path, tag: &str) -> Result<(ImageManifest, ImageRun), ImageError> {
+    let bad = |path: &Path, problem: String| ImageError::Input {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let index_path = layout.join("index.json");
+    let index = ImageIndex::from_file(&index_path).map_err(|e| {
+        bad(
+            &index_path,
+            format!("not an OCI image layout ({e}); write one with `wasmfaas images`"),
+        )
+    })?;
+    let descriptor = index
+        .manifests()
+        .iter()
+        .find(|d| {
+            d.annotations()
+                .as_ref()
+                .and_then(|a| a.get("org.opencontainers.image.ref.name"))
+                .is_some_and(|name| name == tag)
+        })
+        .ok_or_else(|| {
+            bad(
+                layout,
+                format!("no image tagged {tag:?} in this layout; `wasmfaas images` writes it"),
+            )
+        })?;
+    let blob = |digest| blob_path(layout, digest);
+    let manifest_path = blob(descriptor.digest());
+    let manifest = ImageManifest::from_file(&manifest_path)
+        .map_err(|e| bad(&manifest_path, format!("unreadable manifest of {tag}: {e}")))?;
+    let config_path = blob(manifest.config().digest());
+    let config = ImageConfiguration::from_file(&config_path).map_err(|e| {
+        bad(
+            &config_path,
+            format!("unreadable image config of {tag}: {e}"),
+        )
+    })?;
     let run_config = config.config().clone().unwrap_or_default();
     let mut argv: Vec<String> = run_config.entrypoint().clone().unwrap_or_default();
     argv.extend(run_config.cmd().clone().unwrap_or_default());
@@ -201,12 +221,12 @@ pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageEr
         .clone()
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| "/".to_owned());
-    Ok(Bundle {
-        path: bundle.to_path_buf(),
-        image: ImageRun {
+    Ok((
+        manifest,
+        ImageRun {
             argv,
             env: run_config.env().clone().unwrap_or_default(),
             cwd,
         },
-    })
+    ))
 }

@@ -14,12 +14,14 @@
 //!   debootstrap, one cached layer shared by every function's image.
 //!
 //! Layers are deterministic (fixed mtimes and owners), so the same inputs give the same digests.
+mod archive;
 mod base;
 mod bundle;
 mod image;
 mod variant;
 
+pub use archive::export_archive;
 pub use base::{DEBIAN_SUITE, DEFAULT_DEBIAN_MIRROR, DebianBase, find_tool};
-pub use bundle::{BindMount, Bundle, ImageRun, unpack};
+pub use bundle::{BindMount, Bundle, ImageRun, inspect, unpack};
 pub use image::{Built, ImageError, Images, sizes};
 pub use variant::Variant;

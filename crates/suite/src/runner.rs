@@ -57,17 +57,6 @@ pub fn prepare(
     output_dir: &Path,
     cache: &AotCache,
 ) -> Result<PreparedRun, RunError> {
-    let inputs_dir = layout.inputs(size);
-    let needs_inputs = function
-        .arg_templates(size)
-        .iter()
-        .any(|a| a.contains("{input}"));
-    if needs_inputs && !inputs::are_complete(&inputs_dir) {
-        return Err(RunError::NoInputs {
-            size,
-            path: inputs_dir,
-        });
-    }
     let existing = |path: PathBuf| {
         if path.is_file() {
             Ok(path)
@@ -75,10 +64,11 @@ pub fn prepare(
             Err(RunError::NotBuilt { path })
         }
     };
-    let (program, args, preopens) = if mode == Mode::Native {
+    let (program, args, preopens, inputs_dir) = if mode == Mode::Native {
+        let inputs_dir = checked_inputs(layout, function, size)?.unwrap_or(layout.inputs(size));
         let program = Program::open(existing(layout.native(function.name))?)?;
         let args = function.args(size, &path_str(&inputs_dir), &path_str(output_dir));
-        (program, args, Vec::new())
+        (program, args, Vec::new(), inputs_dir)
     } else {
         let wasm = existing(layout.wasm(function.name))?;
         let program = match mode {
@@ -92,18 +82,8 @@ pub fn prepare(
             }
             _ => Program::open(wasm)?,
         };
-        let args = function.args(size, GUEST_INPUT, GUEST_OUTPUT);
-        let mut preopens = vec![Preopen {
-            host: output_dir.to_path_buf(),
-            guest: GUEST_OUTPUT.into(),
-        }];
-        if needs_inputs {
-            preopens.push(Preopen {
-                host: inputs_dir.clone(),
-                guest: GUEST_INPUT.into(),
-            });
-        }
-        (program, args, preopens)
+        let guest = guest_view(layout, function, size, output_dir)?;
+        (program, guest.args, guest.preopens, guest.inputs_dir)
     };
     let invocation = Invocation {
         program_name: function.name.to_owned(),
@@ -120,6 +100,68 @@ pub fn prepare(
         invocation,
         inputs_dir,
     })
+}
+
+/// How a function sees its files when it runs isolated (WebAssembly, a container): its
+/// arguments name guest paths, and the host folders are mapped there.
+#[derive(Debug, Clone)]
+pub struct GuestView {
+    /// The function's arguments, naming `/input` and `/output`.
+    pub args: Vec<String>,
+    /// The host folders and their guest paths: the output folder (writable), and the inputs
+    /// (read-only) when the function reads any.
+    pub preopens: Vec<Preopen>,
+    /// The host folder of the inputs.
+    pub inputs_dir: PathBuf,
+}
+
+/// The guest view of `function` at `size` writing to `output_dir`; its inputs must have been
+/// generated.
+pub fn guest_view(
+    layout: &Layout,
+    function: &Function,
+    size: Size,
+    output_dir: &Path,
+) -> Result<GuestView, RunError> {
+    let inputs = checked_inputs(layout, function, size)?;
+    let mut preopens = vec![Preopen {
+        host: output_dir.to_path_buf(),
+        guest: GUEST_OUTPUT.into(),
+    }];
+    if let Some(inputs) = &inputs {
+        preopens.push(Preopen {
+            host: inputs.clone(),
+            guest: GUEST_INPUT.into(),
+        });
+    }
+    Ok(GuestView {
+        args: function.args(size, GUEST_INPUT, GUEST_OUTPUT),
+        preopens,
+        inputs_dir: inputs.unwrap_or_else(|| layout.inputs(size)),
+    })
+}
+
+/// The inputs folder of `size` when `function` reads inputs (checked complete), else `None`.
+fn checked_inputs(
+    layout: &Layout,
+    function: &Function,
+    size: Size,
+) -> Result<Option<PathBuf>, RunError> {
+    let inputs_dir = layout.inputs(size);
+    let needs_inputs = function
+        .arg_templates(size)
+        .iter()
+        .any(|a| a.contains("{input}"));
+    if !needs_inputs {
+        return Ok(None);
+    }
+    if !inputs::are_complete(&inputs_dir) {
+        return Err(RunError::NoInputs {
+            size,
+            path: inputs_dir,
+        });
+    }
+    Ok(Some(inputs_dir))
 }
 
 /// Runs a prepared run on `engine` in `mode`.

@@ -1,6 +1,10 @@
 //! Launchers: how one run of a cell is started and timed. One file per launcher.
+mod containerd;
+mod daemon;
 mod embedded;
+mod oci;
 mod process;
+mod watchdog;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,10 +14,13 @@ use wasmfaas_engines::{AotCache, Engine, Phases};
 use wasmfaas_suite::runner::{self, PreparedRun};
 use wasmfaas_suite::{Function, Layout, Size};
 
+pub use containerd::ContainerdLauncher;
+pub use daemon::Containerd;
 pub use embedded::EmbeddedLauncher;
+pub use oci::OciLauncher;
 pub use process::ProcessLauncher;
 
-use crate::{BenchError, Environment, LauncherKind};
+use crate::{BenchError, Environment, Host, LauncherKind};
 
 /// One cell of the matrix: a function at a size in an environment.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +95,13 @@ pub struct LaunchContext {
     pub cache: AotCache,
     /// A process run taking longer is killed and recorded as failed.
     pub run_timeout: Duration,
+    /// The container tools of this machine.
+    pub host: Host,
+    /// A running containerd to use instead of starting a private one.
+    pub containerd_address: Option<PathBuf>,
+    /// Restart the private containerd on its pristine state before each run, as the paper's
+    /// scripts restored a saved containerd state.
+    pub restore_containerd: bool,
 }
 
 /// The launchers of a bench, created when first needed.
@@ -111,11 +125,9 @@ impl Launchers {
             let launcher: Box<dyn Launcher> = match kind {
                 LauncherKind::Embedded => Box::new(EmbeddedLauncher::new(self.context.clone())),
                 LauncherKind::Process => Box::new(ProcessLauncher::new(self.context.clone())),
-                other => {
-                    return Err(BenchError::Selection(format!(
-                        "the {} launcher is not part of this build yet",
-                        other.as_str()
-                    )));
+                LauncherKind::Oci => Box::new(OciLauncher::new(self.context.clone())?),
+                LauncherKind::Containerd => {
+                    Box::new(ContainerdLauncher::new(self.context.clone())?)
                 }
             };
             self.launchers.insert(kind, launcher);
@@ -163,6 +175,121 @@ fn prepare_suite_run(
         problem: e.to_string(),
     })?;
     Ok((prepared, output_dir))
+}
+
+/// What a container run of a cell needs: its image, arguments, mounts and files.
+#[derive(Debug, Clone)]
+struct ContainerCell {
+    /// The OCI layout holding the image.
+    layout: PathBuf,
+    /// The image's tag in it.
+    tag: String,
+    /// The function's arguments (guest paths).
+    args: Vec<String>,
+    /// The output folder (writable) and the inputs (read-only) at their guest paths.
+    mounts: Vec<wasmfaas_oci::BindMount>,
+    /// The host folder the function writes to.
+    output_dir: PathBuf,
+    /// The host folder of its inputs.
+    inputs_dir: PathBuf,
+    /// Where a run's standard output goes.
+    stdout_path: PathBuf,
+    /// Where a run's standard error goes.
+    stderr_path: PathBuf,
+}
+
+/// Writes the image of a native cell into the project's layout (`artifacts/images`, where
+/// `wasmfaas images` writes the same deterministic image) and works out its arguments and
+/// mounts.
+fn container_cell(context: &LaunchContext, cell: &Cell) -> Result<ContainerCell, BenchError> {
+    let prepare_error = |problem: String| BenchError::Prepare {
+        cell: cell.describe(),
+        problem,
+    };
+    let base = match (cell.environment.mode, cell.environment.base) {
+        (wasmfaas_engines::Mode::Native, Some(base)) => base,
+        _ => {
+            return Err(prepare_error(format!(
+                "the {} launcher runs native images only in this build: WebAssembly through the container interface needs wasmfaas-runtime",
+                cell.environment.launcher.as_str()
+            )));
+        }
+    };
+    let layout = context.layout.artifacts.join("images");
+    let images = wasmfaas_oci::Images::open(&layout).map_err(|e| prepare_error(e.to_string()))?;
+    let program = context.layout.native(cell.function.name);
+    let built = images
+        .write(cell.function.name, &base.variant(), &program)
+        .map_err(|e| prepare_error(e.to_string()))?;
+    let output_dir = context.work_dir.join(cell.slug());
+    std::fs::create_dir_all(&output_dir).map_err(|e| BenchError::io(&output_dir, e))?;
+    let guest = runner::guest_view(&context.layout, cell.function, cell.size, &output_dir)
+        .map_err(|e| prepare_error(e.to_string()))?;
+    let mounts = guest
+        .preopens
+        .iter()
+        .map(|p| wasmfaas_oci::BindMount {
+            host: p.host.clone(),
+            guest: p.guest.clone(),
+            read_only: p.host != output_dir,
+        })
+        .collect();
+    let streams = context.work_dir.join(format!("{}.streams", cell.slug()));
+    std::fs::create_dir_all(&streams).map_err(|e| BenchError::io(&streams, e))?;
+    Ok(ContainerCell {
+        layout,
+        tag: built.tag,
+        args: guest.args,
+        mounts,
+        output_dir,
+        inputs_dir: guest.inputs_dir,
+        stdout_path: streams.join("stdout"),
+        stderr_path: streams.join("stderr"),
+    })
+}
+
+/// A unique container name: the harness's pid and a counter, so that leftovers are ours to find.
+fn container_id(counter: &mut u64) -> String {
+    *counter += 1;
+    format!("{CONTAINER_PREFIX}{}-{counter}", std::process::id())
+}
+
+/// The prefix of every container (and so runc state and cgroup) a bench creates.
+pub const CONTAINER_PREFIX: &str = "wasmfaas-";
+
+/// A wait status as a shell would give it: the exit code, or 128 + the signal.
+fn exit_code(status: libc::c_int) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    }
+}
+
+/// Runs a container tool (runc, ctr) to completion outside any timing, in its own process
+/// group so a Ctrl-C at the terminal reaches only the harness; gives its stderr on failure.
+fn run_tool(command: &mut std::process::Command) -> Result<(), String> {
+    use std::os::unix::process::CommandExt;
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .process_group(0)
+        .output()
+        .map_err(|e| format!("cannot start {:?}: {e}", command.get_program()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} {} failed ({}): {}",
+            command.get_program().to_string_lossy(),
+            command
+                .get_args()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
 }
 
 /// Empties a run's output folder, so each run starts from nothing and its check sees only what

@@ -10,13 +10,14 @@ use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wasmfaas_engines::{Engine, Mode};
 
+use super::watchdog::{Watchdog, wait4};
 use super::{
-    Cell, LaunchContext, Launcher, Measurement, clear_dir, find_engine, prepare_suite_run, tail,
+    Cell, LaunchContext, Launcher, Measurement, clear_dir, exit_code, find_engine,
+    prepare_suite_run, tail,
 };
 use crate::{BenchError, LauncherKind};
 
@@ -144,11 +145,7 @@ impl Launcher for ProcessLauncher {
         // The child is reaped; std's handle must not wait on it again.
         drop(child);
         let (status, rusage) = reaped.map_err(|e| run_error(format!("waiting for it: {e}")))?;
-        let exit_code = if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            128 + libc::WTERMSIG(status)
-        };
+        let exit_code = exit_code(status);
         let read = |path: &PathBuf| std::fs::read(path).map_err(|e| BenchError::io(path, e));
         let mut stderr_tail = tail(&read(&prepared.stderr_path)?);
         if timed_out {
@@ -168,86 +165,5 @@ impl Launcher for ProcessLauncher {
             output_dir: prepared.output_dir.clone(),
             inputs_dir: prepared.inputs_dir.clone(),
         })
-    }
-}
-
-fn wait4(pid: libc::pid_t) -> std::io::Result<(libc::c_int, libc::rusage)> {
-    let mut status = 0;
-    // SAFETY: rusage is plain old data; zeroed is a valid value for wait4 to overwrite.
-    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: pid is our own unreaped child; both pointers are valid for the call.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
-        if reaped == pid {
-            return Ok((status, rusage));
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(error);
-        }
-    }
-}
-
-/// Kills a run that outlives its deadline. One thread for the whole bench, armed and disarmed
-/// per run, so a run costs a lock, not a thread spawn.
-struct Watchdog {
-    shared: Arc<(Mutex<WatchState>, Condvar)>,
-}
-
-#[derive(Default)]
-struct WatchState {
-    armed: Option<(libc::pid_t, Instant)>,
-    fired: bool,
-}
-
-impl Watchdog {
-    fn start() -> Self {
-        let shared = Arc::new((Mutex::new(WatchState::default()), Condvar::new()));
-        let watched = Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("run-watchdog".into())
-            .spawn(move || {
-                loop {
-                    let Some(shared) = watched.upgrade() else {
-                        return;
-                    };
-                    let (lock, wake) = &*shared;
-                    let state = lock.lock().unwrap_or_else(|p| p.into_inner());
-                    let wait = match state.armed {
-                        Some((_, deadline)) => deadline.saturating_duration_since(Instant::now()),
-                        None => Duration::from_secs(1),
-                    };
-                    let (mut state, _) = wake
-                        .wait_timeout(state, wait)
-                        .unwrap_or_else(|p| p.into_inner());
-                    if let Some((pid, deadline)) = state.armed
-                        && Instant::now() >= deadline
-                    {
-                        // SAFETY: sending a signal has no memory-safety preconditions; the pid
-                        // is our child, armed until it has been reaped.
-                        unsafe { libc::kill(pid, libc::SIGKILL) };
-                        state.fired = true;
-                        state.armed = None;
-                    }
-                }
-            })
-            .expect("the watchdog thread starts");
-        Self { shared }
-    }
-
-    fn arm(&self, pid: libc::pid_t, deadline: Instant) {
-        let (lock, wake) = &*self.shared;
-        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
-        state.armed = Some((pid, deadline));
-        state.fired = false;
-        wake.notify_one();
-    }
-
-    /// Disarms; returns whether the run was killed.
-    fn disarm(&self) -> bool {
-        let (lock, _) = &*self.shared;
-        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
-        state.armed = None;
-        state.fired
     }
 }

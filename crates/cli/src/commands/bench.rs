@@ -66,6 +66,14 @@ pub struct Args {
     /// A process run taking longer is killed and recorded as failed
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     timeout: Duration,
+    /// containerd runs use the containerd at this socket [default: a private containerd started
+    /// for the bench, with its own root, state and socket in the run set, stopped at the end]
+    #[arg(long, value_name = "SOCKET")]
+    containerd_address: Option<PathBuf>,
+    /// Restart the private containerd on its pristine state (images imported, no containers)
+    /// before each containerd run, outside the timing, as the paper's scripts did
+    #[arg(long)]
+    restore_containerd: bool,
     /// The run set folder to create [default: results/<date>-<time> in the project]
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     output: Option<PathBuf>,
@@ -101,9 +109,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 || args.size.is_some()
                 || args.runs.is_some()
                 || args.seed.is_some()
+                || args.restore_containerd
             {
                 bail!(
-                    "--resume continues the plan recorded in {}; leave out --functions, --environments, --size, --runs and --seed",
+                    "--resume continues the plan recorded in {}; leave out --functions, --environments, --size, --runs, --seed and --restore-containerd",
                     dir.display()
                 );
             }
@@ -120,7 +129,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             runset
         }
         None => {
-            let plan = plan(&args, &engines)?;
+            let plan = plan(&args, &layout, &engines)?;
             ensure_built(&args, &layout, plan.size)?;
             let dir = args
                 .output
@@ -132,7 +141,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             RunSet::create(&dir, meta)?
         }
     };
+    let host = wasmfaas_bench::Host::probe(&layout.artifacts.join("bases"));
     let context = BenchContext {
+        host,
+        containerd_address: args.containerd_address.clone(),
         layout,
         wasmfaas_exe: std::env::current_exe().context("cannot find the wasmfaas executable")?,
         cache: AotCache::new(AotCache::default_root()),
@@ -190,8 +202,14 @@ fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Res
 }
 
 /// The plan from the preset and the flags.
-fn plan(args: &Args, engines: &[Box<dyn wasmfaas_engines::Engine>]) -> Result<PlanSpec> {
-    let available = environment::available(engines);
+fn plan(
+    args: &Args,
+    layout: &wasmfaas_suite::Layout,
+    engines: &[Box<dyn wasmfaas_engines::Engine>],
+) -> Result<PlanSpec> {
+    let host = wasmfaas_bench::Host::probe(&layout.artifacts.join("bases"));
+    let available = environment::available(engines, &host);
+    let unavailable = environment::unavailable(engines, &host);
     let patterns = if !args.environments.is_empty() {
         args.environments.clone()
     } else {
@@ -200,7 +218,7 @@ fn plan(args: &Args, engines: &[Box<dyn wasmfaas_engines::Engine>]) -> Result<Pl
             Preset::Paper => paper_environments(&available),
         }
     };
-    let environments = environment::select(&available, &patterns)?;
+    let environments = environment::select(&available, &unavailable, &patterns)?;
     let functions = super::select_functions(&args.functions)?;
     let runs = args.runs.unwrap_or(match args.preset {
         Preset::Quick => 10,
@@ -221,6 +239,7 @@ fn plan(args: &Args, engines: &[Box<dyn wasmfaas_engines::Engine>]) -> Result<Pl
                 .map_or(0, |d| d.as_nanos() as u64)
         }),
         prepare: args.prepare.clone(),
+        restore_containerd: args.restore_containerd,
     })
 }
 

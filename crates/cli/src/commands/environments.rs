@@ -7,7 +7,10 @@ use wasmfaas_engines::registry;
 
 /// Arguments of `wasmfaas environments`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    project: super::ProjectArgs,
+}
 
 /// One row of the table.
 struct Row {
@@ -17,22 +20,25 @@ struct Row {
 }
 
 /// Runs `wasmfaas environments`.
-pub fn run(_args: Args) -> Result<ExitCode> {
+pub fn run(args: Args) -> Result<ExitCode> {
     let engines = registry();
-    let mut rows: Vec<Row> = environment::available(&engines)
+    let host = wasmfaas_bench::Host::probe(&args.project.layout().artifacts.join("bases"));
+    let mut rows: Vec<Row> = environment::available(&engines, &host)
         .into_iter()
         .map(|e| Row {
-            version: engines
-                .iter()
-                .find(|engine| engine.name() == e.engine)
-                .map_or_else(|| "-".into(), |engine| engine.version()),
+            version: container_tool_version(&host, &e).unwrap_or_else(|| {
+                engines
+                    .iter()
+                    .find(|engine| engine.name() == e.engine)
+                    .map_or_else(|| "-".into(), |engine| engine.version())
+            }),
             environment: e.to_string(),
             status: "available".into(),
         })
         .collect();
-    for unavailable in environment::unavailable() {
+    for unavailable in environment::unavailable(&engines, &host) {
         rows.push(Row {
-            environment: unavailable.pattern.into(),
+            environment: unavailable.pattern,
             version: "-".into(),
             status: format!("unavailable: {}", unavailable.reason),
         });
@@ -60,4 +66,26 @@ pub fn run(_args: Args) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The version of the tool that starts containers of `environment` (runc, containerd).
+fn container_tool_version(
+    host: &wasmfaas_bench::Host,
+    environment: &wasmfaas_bench::Environment,
+) -> Option<String> {
+    use wasmfaas_bench::LauncherKind;
+    let (tool, args): (&std::path::Path, &[&str]) = match environment.launcher {
+        LauncherKind::Oci => (host.runc.as_deref()?, &["--version"]),
+        LauncherKind::Containerd => (host.containerd.as_deref()?, &["--version"]),
+        _ => return None,
+    };
+    let output = std::process::Command::new(tool).args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let first = text.lines().next()?;
+    // "runc version 1.1.5+ds1", "containerd github.com/containerd/containerd 1.6.20~ds1 …"
+    let version = match environment.launcher {
+        LauncherKind::Oci => first.rsplit(' ').next()?,
+        _ => first.split(' ').nth(2)?,
+    };
+    Some(format!("{} {version}", tool.file_name()?.to_string_lossy()))
 }

@@ -1,0 +1,72 @@
+//! What this machine offers the container launchers: root, runc, containerd and ctr, and the
+//! Debian base.
+use std::path::{Path, PathBuf};
+
+use wasmfaas_oci::{DebianBase, find_tool};
+
+use crate::LauncherKind;
+
+/// The container tools found here, probed once.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// Running as root (runc and containerd need it: rootless containers are not set up).
+    pub root: bool,
+    /// The runc binary.
+    pub runc: Option<PathBuf>,
+    /// The containerd daemon.
+    pub containerd: Option<PathBuf>,
+    /// containerd's command-line client.
+    pub ctr: Option<PathBuf>,
+    /// Whether the Debian base is cached or can be built here, or why not.
+    pub debian: Result<(), String>,
+}
+
+impl Host {
+    /// Probes this machine; the Debian base is looked for in `base_cache`.
+    pub fn probe(base_cache: &Path) -> Host {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let debian = if DebianBase::cached(base_cache).is_some() {
+            Ok(())
+        } else if find_tool("debootstrap").is_none() {
+            Err("the Debian base is not built and debootstrap is not installed (apt-get install debootstrap)".into())
+        } else if !root {
+            Err("the Debian base is not built and debootstrap needs root (run `wasmfaas images` once as root)".into())
+        } else {
+            Ok(())
+        };
+        Host {
+            root,
+            runc: find_tool("runc"),
+            containerd: find_tool("containerd"),
+            ctr: find_tool("ctr"),
+            debian,
+        }
+    }
+
+    /// Whether `launcher` can run containers here, or why not.
+    pub fn ready(&self, launcher: LauncherKind) -> Result<(), String> {
+        let missing = |tool: &str, package: &str| {
+            Err(format!(
+                "{tool} is not installed (apt-get install {package})"
+            ))
+        };
+        match launcher {
+            LauncherKind::Embedded | LauncherKind::Process => return Ok(()),
+            LauncherKind::Oci | LauncherKind::Containerd if self.runc.is_none() => {
+                return missing("runc", "runc");
+            }
+            LauncherKind::Containerd if self.containerd.is_none() || self.ctr.is_none() => {
+                return missing("containerd (and its ctr)", "containerd");
+            }
+            _ => {}
+        }
+        if !self.root {
+            return Err(format!(
+                "the {} launcher creates containers, which needs root here (rootless containers are not set up)",
+                launcher.as_str()
+            ));
+        }
+        Ok(())
+    }
+}

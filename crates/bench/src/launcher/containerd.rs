@@ -1,0 +1,270 @@
+//! `containerd`: each run is a new container and task through containerd and its runc shim,
+//! started with `ctr run --rm`, as the paper timed it. The time covers ctr's whole life:
+//! container and snapshot creation, the shim, runc, the function, and the teardown.
+//!
+//! Why `ctr` and not containerd's gRPC API through the containerd-client crate: `ctr run --rm`
+//! is exactly what the paper timed, so our figures compare with its figures and with
+//! `hyperfine 'ctr run --rm …'`; the gRPC client would leave out ctr's own start (a few
+//! milliseconds of Go runtime) and measure something the paper did not.
+//!
+//! Without `--containerd-address`, a private containerd is started for the bench (its own
+//! root, state and sockets in the work folder) and stopped at the end.
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use super::daemon::Containerd;
+use super::watchdog::{Watchdog, wait4};
+use super::{
+    Cell, ContainerCell, LaunchContext, Launcher, Measurement, clear_dir, container_cell,
+    container_id, exit_code, run_tool, tail,
+};
+use crate::{BenchError, LauncherKind};
+
+/// The containerd namespace of the bench's images and containers on a user's containerd. A
+/// private containerd gets `wasmfaas-<pid>`, so the cgroup folder containerd makes for the
+/// namespace is the bench's alone and goes with it.
+pub const NAMESPACE: &str = "wasmfaas";
+/// The repository the suite's images are imported under (`<repository>:<tag>`).
+const REPOSITORY: &str = "docker.io/wasmfaas/suite";
+
+/// Runs each run as a new container through containerd.
+pub struct ContainerdLauncher {
+    context: LaunchContext,
+    ctr: PathBuf,
+    address: PathBuf,
+    namespace: String,
+    /// The private daemon, when no address was given.
+    daemon: Option<Containerd>,
+    /// Per cell: what to run, and the `ctr run` arguments before the container id.
+    prepared: HashMap<String, (ContainerCell, Vec<String>, Vec<String>)>,
+    imported: HashSet<String>,
+    watchdog: Watchdog,
+    containers: u64,
+}
+
+impl ContainerdLauncher {
+    /// A containerd launcher: the daemon at `--containerd-address`, or a private one.
+    pub fn new(context: LaunchContext) -> Result<Self, BenchError> {
+        context
+            .host
+            .ready(LauncherKind::Containerd)
+            .map_err(BenchError::Selection)?;
+        let ctr = context.host.ctr.clone().expect("ready checked ctr");
+        let (address, daemon, namespace) = match &context.containerd_address {
+            Some(address) => {
+                if context.restore_containerd {
+                    return Err(BenchError::Selection(
+                        "--restore-containerd restarts the bench's private containerd; it cannot restore one at --containerd-address".into(),
+                    ));
+                }
+                (address.clone(), None, NAMESPACE.to_owned())
+            }
+            None => {
+                let binary = context
+                    .host
+                    .containerd
+                    .clone()
+                    .expect("ready checked containerd");
+                let daemon =
+                    Containerd::start(&context.work_dir.join("containerd"), &binary, &ctr)?;
+                let namespace = format!("{NAMESPACE}-{}", std::process::id());
+                (daemon.address().to_path_buf(), Some(daemon), namespace)
+            }
+        };
+        let launcher = Self {
+            context,
+            ctr,
+            address,
+            namespace,
+            daemon,
+            prepared: HashMap::new(),
+            imported: HashSet::new(),
+            watchdog: Watchdog::start(),
+            containers: 0,
+        };
+        launcher.ctr_tool(&["version"]).map_err(|problem| {
+            BenchError::Selection(format!(
+                "containerd at {} does not answer: {problem}",
+                launcher.address.display()
+            ))
+        })?;
+        Ok(launcher)
+    }
+
+    fn ctr(&self) -> Command {
+        let mut command = Command::new(&self.ctr);
+        command
+            .arg("--address")
+            .arg(&self.address)
+            .arg("--namespace")
+            .arg(&self.namespace);
+        command
+    }
+
+    fn ctr_tool(&self, args: &[&str]) -> Result<(), String> {
+        run_tool(self.ctr().args(args))
+    }
+
+    /// Imports the image `tag` (and unpacks it for this platform), once per bench.
+    fn import(&mut self, container: &ContainerCell, cell: &Cell) -> Result<String, BenchError> {
+        let reference = format!("{REPOSITORY}:{}", container.tag);
+        if self.imported.contains(&container.tag) {
+            return Ok(reference);
+        }
+        let prepare_error = |problem: String| BenchError::Prepare {
+            cell: cell.describe(),
+            problem,
+        };
+        let archive = self.context.work_dir.join(format!("{}.tar", container.tag));
+        wasmfaas_oci::export_archive(&container.layout, &container.tag, &archive)
+            .map_err(|e| prepare_error(e.to_string()))?;
+        let imported = self.ctr_tool(&[
+            "image",
+            "import",
+            "--base-name",
+            REPOSITORY,
+            &archive.to_string_lossy(),
+        ]);
+        let _ = std::fs::remove_file(&archive);
+        imported.map_err(prepare_error)?;
+        self.imported.insert(container.tag.clone());
+        Ok(reference)
+    }
+
+    /// Removes a container left by a run that failed or timed out.
+    fn remove(&self, id: &str) {
+        let _ = self.ctr_tool(&["task", "kill", "--signal", "SIGKILL", id]);
+        let _ = self.ctr_tool(&["task", "delete", "--force", id]);
+        let _ = self.ctr_tool(&["container", "delete", id]);
+    }
+}
+
+impl Launcher for ContainerdLauncher {
+    fn kind(&self) -> LauncherKind {
+        LauncherKind::Containerd
+    }
+
+    fn prepare(&mut self, cell: &Cell) -> Result<(), BenchError> {
+        let key = cell.slug();
+        if self.prepared.contains_key(&key) {
+            return Ok(());
+        }
+        let container = container_cell(&self.context, cell)?;
+        let reference = self.import(&container, cell)?;
+        let mut before_id = vec!["run".to_owned(), "--rm".to_owned()];
+        for mount in &container.mounts {
+            before_id.push("--mount".into());
+            before_id.push(format!(
+                "type=bind,src={},dst={},options=rbind:{}",
+                mount.host.display(),
+                mount.guest,
+                if mount.read_only { "ro" } else { "rw" }
+            ));
+        }
+        before_id.push(reference);
+        // ctr replaces the whole command line (entrypoint included) with what follows the id.
+        let image = wasmfaas_oci::inspect(&container.layout, &container.tag).map_err(|e| {
+            BenchError::Prepare {
+                cell: cell.describe(),
+                problem: e.to_string(),
+            }
+        })?;
+        let mut after_id = image.argv;
+        after_id.extend(container.args.iter().cloned());
+        self.prepared.insert(key, (container, before_id, after_id));
+        Ok(())
+    }
+
+    fn run(&mut self, cell: &Cell) -> Result<Measurement, BenchError> {
+        self.prepare(cell)?;
+        if self.context.restore_containerd
+            && let Some(daemon) = self.daemon.as_mut()
+        {
+            daemon.restore_pristine()?;
+        }
+        let (container, before_id, after_id) = self.prepared[&cell.slug()].clone();
+        clear_dir(&container.output_dir)?;
+        let run_error = |problem: String| BenchError::Run {
+            cell: cell.describe(),
+            problem,
+        };
+        let create = |path: &PathBuf| File::create(path).map_err(|e| BenchError::io(path, e));
+        let stdout = create(&container.stdout_path)?;
+        let stderr = create(&container.stderr_path)?;
+        let id = container_id(&mut self.containers);
+        let mut command = self.ctr();
+        command
+            .args(&before_id)
+            .arg(&id)
+            .args(&after_id)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0);
+
+        let started = Instant::now();
+        let child = command
+            .spawn()
+            .map_err(|e| run_error(format!("cannot start {}: {e}", self.ctr.display())))?;
+        let pid = child.id() as libc::pid_t;
+        self.watchdog.arm(pid, started + self.context.run_timeout);
+        let reaped = wait4(pid);
+        let total = started.elapsed();
+        let timed_out = self.watchdog.disarm();
+        drop(child);
+
+        let (status, _) = reaped.map_err(|e| run_error(format!("waiting for ctr: {e}")))?;
+        if timed_out {
+            self.remove(&id);
+        }
+        let read = |path: &PathBuf| std::fs::read(path).map_err(|e| BenchError::io(path, e));
+        let stderr = read(&container.stderr_path)?;
+        // ctr's own failures (the container was never started) are the launcher's, not the
+        // function's: they say "ctr: …".
+        if !timed_out && String::from_utf8_lossy(&stderr).starts_with("ctr: ") {
+            self.remove(&id);
+            return Err(run_error(tail(&stderr)));
+        }
+        let mut stderr_tail = tail(&stderr);
+        if timed_out {
+            stderr_tail = format!(
+                "killed after the run timeout of {:?}. {stderr_tail}",
+                self.context.run_timeout
+            );
+        }
+        Ok(Measurement {
+            total,
+            phases: None,
+            exit_code: exit_code(status),
+            stdout: read(&container.stdout_path)?,
+            stderr_tail,
+            // ctr's rusage is its own, not the container's, which lives under the shim.
+            peak_rss_kib: None,
+            output_dir: container.output_dir.clone(),
+            inputs_dir: container.inputs_dir.clone(),
+        })
+    }
+}
+
+impl Drop for ContainerdLauncher {
+    fn drop(&mut self) {
+        // On a user's containerd, leave its images but none of our containers.
+        if self.daemon.is_none() {
+            for n in 1..=self.containers {
+                let id = format!("{}{}-{n}", super::CONTAINER_PREFIX, std::process::id());
+                if self.ctr_tool(&["container", "info", &id]).is_ok() {
+                    self.remove(&id);
+                }
+            }
+        }
+        // The private daemon stops (and cleans up) when dropped; then the namespace's cgroup
+        // folders are empty and can go.
+        if self.daemon.take().is_some() {
+            super::daemon::remove_cgroups(&self.namespace);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! `oci`: an OCI runtime's own lifecycle on an unpacked bundle, as a container engine drives
+//! it: `runc create`, `runc start`, wait for the container's process, `runc delete`. The time
+//! covers the whole lifecycle.
+//!
+//! The harness makes itself a child subreaper, so the container's init process, orphaned when
+//! `runc create` returns, becomes its child: it is reaped with `wait4`, which gives its exit
+//! status and peak RSS exactly as containerd's shim gets them.
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use super::watchdog::{Watchdog, wait4};
+use super::{
+    Cell, ContainerCell, LaunchContext, Launcher, Measurement, clear_dir, container_cell,
+    container_id, exit_code, run_tool, tail,
+};
+use crate::{BenchError, LauncherKind};
+
+/// Runs each run as a new container through runc.
+pub struct OciLauncher {
+    context: LaunchContext,
+    runc: PathBuf,
+    /// runc's state folder (`--root`), private to this bench.
+    state_root: PathBuf,
+    /// Unpacked bundles, removed when the launcher is dropped.
+    bundles: PathBuf,
+    prepared: HashMap<String, (ContainerCell, PathBuf)>,
+    watchdog: Watchdog,
+    containers: u64,
+}
+
+impl OciLauncher {
+    /// An OCI launcher using the runc found on this machine.
+    pub fn new(context: LaunchContext) -> Result<Self, BenchError> {
+        context
+            .host
+            .ready(LauncherKind::Oci)
+            .map_err(BenchError::Selection)?;
+        let runc = context.host.runc.clone().expect("ready checked runc");
+        // SAFETY: prctl(PR_SET_CHILD_SUBREAPER) takes plain integers and affects only this
+        // process: orphaned descendants are reparented to it instead of init.
+        if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+            return Err(BenchError::Selection(format!(
+                "cannot become a child subreaper to wait for containers: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        let state_root = context.work_dir.join("runc");
+        let bundles = context.work_dir.join("bundles");
+        for dir in [&state_root, &bundles] {
+            std::fs::create_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;
+        }
+        Ok(Self {
+            context,
+            runc,
+            state_root,
+            bundles,
+            prepared: HashMap::new(),
+            watchdog: Watchdog::start(),
+            containers: 0,
+        })
+    }
+
+    fn runc(&self) -> Command {
+        let mut command = Command::new(&self.runc);
+        command.arg("--root").arg(&self.state_root);
+        command
+    }
+
+    /// Removes a container whatever its state (after a failure or a timeout).
+    fn force_delete(&self, id: &str) {
+        let _ = run_tool(self.runc().args(["delete", "--force", id]));
+    }
+}
+
+impl Launcher for OciLauncher {
+    fn kind(&self) -> LauncherKind {
+        LauncherKind::Oci
+    }
+
+    fn prepare(&mut self, cell: &Cell) -> Result<(), BenchError> {
+        let key = cell.slug();
+        if self.prepared.contains_key(&key) {
+            return Ok(());
+        }
+        let container = container_cell(&self.context, cell)?;
+        let bundle_dir = self.bundles.join(&key);
+        let prepare_error = |problem: String| BenchError::Prepare {
+            cell: cell.describe(),
+            problem,
+        };
+        let bundle = wasmfaas_oci::unpack(&container.layout, &container.tag, &bundle_dir)
+            .map_err(|e| prepare_error(e.to_string()))?;
+        bundle
+            .write_config(&container.args, &container.mounts)
+            .map_err(|e| prepare_error(e.to_string()))?;
+        self.prepared.insert(key, (container, bundle_dir));
+        Ok(())
+    }
+
+    fn run(&mut self, cell: &Cell) -> Result<Measurement, BenchError> {
+        self.prepare(cell)?;
+        let (container, bundle) = self.prepared[&cell.slug()].clone();
+        clear_dir(&container.output_dir)?;
+        let run_error = |problem: String| BenchError::Run {
+            cell: cell.describe(),
+            problem,
+        };
+        let create = |path: &PathBuf| File::create(path).map_err(|e| BenchError::io(path, e));
+        let stdout = create(&container.stdout_path)?;
+        let stderr = create(&container.stderr_path)?;
+        let id = container_id(&mut self.containers);
+        let pid_file = self.state_root.join(format!("{id}.pid"));
+
+        let started = Instant::now();
+        // The container's stdio is runc create's: the run's files.
+        let created = self
+            .runc()
+            .arg("create")
+            .arg("--bundle")
+            .arg(&bundle)
+            .arg("--pid-file")
+            .arg(&pid_file)
+            .arg(&id)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0)
+            .status()
+            .map_err(|e| run_error(format!("cannot start {}: {e}", self.runc.display())))?;
+        if !created.success() {
+            self.force_delete(&id);
+            let stderr = std::fs::read(&container.stderr_path).unwrap_or_default();
+            return Err(run_error(format!(
+                "runc create failed ({created}): {}",
+                tail(&stderr)
+            )));
+        }
+        let pid = read_pid(&pid_file).map_err(|e| {
+            self.force_delete(&id);
+            run_error(e)
+        })?;
+        self.watchdog.arm(pid, started + self.context.run_timeout);
+        if let Err(problem) = run_tool(self.runc().args(["start", &id])) {
+            self.watchdog.disarm();
+            self.force_delete(&id);
+            let _ = wait4(pid);
+            return Err(run_error(problem));
+        }
+        let reaped = wait4(pid);
+        let timed_out = self.watchdog.disarm();
+        let deleted = run_tool(self.runc().args(["delete", &id]));
+        let total = started.elapsed();
+
+        let _ = std::fs::remove_file(&pid_file);
+        if let Err(problem) = deleted {
+            self.force_delete(&id);
+            return Err(run_error(problem));
+        }
+        let (status, rusage) = reaped.map_err(|e| {
+            run_error(format!(
+                "cannot wait for the container's process {pid}: {e}"
+            ))
+        })?;
+        let read = |path: &PathBuf| std::fs::read(path).map_err(|e| BenchError::io(path, e));
+        let mut stderr_tail = tail(&read(&container.stderr_path)?);
+        if timed_out {
+            stderr_tail = format!(
+                "killed after the run timeout of {:?}. {stderr_tail}",
+                self.context.run_timeout
+            );
+        }
+        Ok(Measurement {
+            total,
+            phases: None,
+            exit_code: exit_code(status),
+            stdout: read(&container.stdout_path)?,
+            stderr_tail,
+            peak_rss_kib: Some(rusage.ru_maxrss.max(0) as u64),
+            output_dir: container.output_dir.clone(),
+            inputs_dir: container.inputs_dir.clone(),
+        })
+    }
+}
+
+impl Drop for OciLauncher {
+    fn drop(&mut self) {
+        // Every run deletes its container; a run interrupted between create and delete leaves
+        // one, which goes here with its state and cgroup.
+        if let Ok(entries) = std::fs::read_dir(&self.state_root) {
+            for entry in entries.flatten() {
+                if entry.path().is_dir() {
+                    self.force_delete(&entry.file_name().to_string_lossy());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.state_root);
+        // Unpacked roots are large (a Debian root is 130 MB) and rebuilt from the images.
+        let _ = std::fs::remove_dir_all(&self.bundles);
+    }
+}
+
+fn read_pid(path: &Path) -> Result<libc::pid_t, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("runc wrote no pid file {}: {e}", path.display()))?;
+    text.trim()
+        .parse()
+        .map_err(|_| format!("runc's pid file {} holds {text:?}", path.display()))
+}

@@ -1,0 +1,94 @@
+//! One image of a layout as an OCI archive (a tar of a layout holding only it), the form
+//! `ctr image import` and `skopeo copy oci-archive:` read.
+use std::path::Path;
+
+use ocidir::oci_spec::image::{
+    Descriptor, ImageIndex, ImageIndexBuilder, ImageManifest, SCHEMA_VERSION,
+};
+
+use crate::ImageError;
+
+/// Writes the image tagged `tag` of the layout at `layout` to the archive `dest`: `oci-layout`,
+/// an `index.json` naming only it, and the blobs it references.
+pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), ImageError> {
+    let bad = |path: &Path, problem: String| ImageError::Input {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ImageError::Io { path, source }
+    };
+    let index_path = layout.join("index.json");
+    let index = ImageIndex::from_file(&index_path).map_err(|e| {
+        bad(
+            &index_path,
+            format!("not an OCI image layout ({e}); write one with `wasmfaas images`"),
+        )
+    })?;
+    let descriptor: Descriptor = index
+        .manifests()
+        .iter()
+        .find(|d| {
+            d.annotations()
+                .as_ref()
+                .and_then(|a| a.get("org.opencontainers.image.ref.name"))
+                .is_some_and(|name| name == tag)
+        })
+        .cloned()
+        .ok_or_else(|| bad(layout, format!("no image tagged {tag:?} in this layout")))?;
+    let blob_name = |d: &Descriptor| {
+        format!(
+            "blobs/{}/{}",
+            d.digest().algorithm().as_ref(),
+            d.digest().digest()
+        )
+    };
+    let manifest_path = layout.join(blob_name(&descriptor));
+    let manifest = ImageManifest::from_file(&manifest_path)
+        .map_err(|e| bad(&manifest_path, format!("unreadable manifest of {tag}: {e}")))?;
+    let single = ImageIndexBuilder::default()
+        .schema_version(SCHEMA_VERSION)
+        .manifests(vec![descriptor.clone()])
+        .build()
+        .map_err(|e| bad(dest, format!("cannot describe the archive's index: {e}")))?;
+    let file = std::fs::File::create(dest).map_err(io(dest))?;
+    let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
+    tar.mode(tar::HeaderMode::Deterministic);
+    let mut add = |name: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        tar.append_data(&mut header, name, bytes).map_err(io(dest))
+    };
+    add(
+        "oci-layout",
+        std::fs::read(layout.join("oci-layout"))
+            .map_err(io(&layout.join("oci-layout")))?
+            .as_slice(),
+    )?;
+    add(
+        "index.json",
+        serde_json::to_vec(&single)
+            .expect("an index serialises")
+            .as_slice(),
+    )?;
+    let mut blobs = vec![descriptor, manifest.config().clone()];
+    blobs.extend(manifest.layers().iter().cloned());
+    for blob in &blobs {
+        let name = blob_name(blob);
+        let path = layout.join(&name);
+        let mut file = std::fs::File::open(&path).map_err(|e| {
+            bad(
+                &path,
+                format!("a blob of {tag} is missing from the layout ({e}); write it again with `wasmfaas images`"),
+            )
+        })?;
+        tar.append_file(&name, &mut file).map_err(io(dest))?;
+    }
+    tar.into_inner()
+        .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+        .and_then(|f| f.sync_all())
+        .map_err(io(dest))
+}
