@@ -111,6 +111,19 @@ impl Images {
                 source,
             })?;
         let oci = OciDir::ensure(dir).map_err(layout_error)?;
+        // ocidir reads the index only when writing: a damaged one is said here, with the fix.
+        let index = path.join("index.json");
+        if index.exists() {
+            ocidir::oci_spec::image::ImageIndex::from_file(&index).map_err(|e| {
+                ImageError::Input {
+                    path: index.clone(),
+                    problem: format!(
+                        "not a valid OCI image index ({e}): remove the layout {} and write it again with `wasmfaas images`",
+                        path.display()
+                    ),
+                }
+            })?;
+        }
         let bases = path
             .parent()
             .map_or_else(|| PathBuf::from("bases"), |p| p.join("bases"));

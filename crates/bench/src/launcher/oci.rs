@@ -70,6 +70,31 @@ impl OciLauncher {
         command
     }
 
+    /// Runs runc inside the timed lifecycle: no pipes to drain (its stderr goes to a file, read
+    /// only on failure), as a shell running the same commands would.
+    fn timed_runc(&self, args: &[&str], stderr_path: &Path) -> Result<(), String> {
+        let stderr = File::create(stderr_path)
+            .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
+        let status = self
+            .runc()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .process_group(0)
+            .status()
+            .map_err(|e| format!("cannot start {}: {e}", self.runc.display()))?;
+        if status.success() {
+            return Ok(());
+        }
+        let message = std::fs::read(stderr_path).unwrap_or_default();
+        Err(format!(
+            "runc {} failed ({status}): {}",
+            args.join(" "),
+            String::from_utf8_lossy(&message).trim()
+        ))
+    }
+
     /// Removes a container whatever its state (after a failure or a timeout).
     fn force_delete(&self, id: &str) {
         let _ = run_tool(self.runc().args(["delete", "--force", id]));
@@ -144,7 +169,8 @@ impl Launcher for OciLauncher {
             run_error(e)
         })?;
         self.watchdog.arm(pid, started + self.context.run_timeout);
-        if let Err(problem) = run_tool(self.runc().args(["start", &id])) {
+        let runc_stderr = container.stderr_path.with_file_name("runc-stderr");
+        if let Err(problem) = self.timed_runc(&["start", &id], &runc_stderr) {
             self.watchdog.disarm();
             self.force_delete(&id);
             let _ = wait4(pid);
@@ -152,7 +178,7 @@ impl Launcher for OciLauncher {
         }
         let reaped = wait4(pid);
         let timed_out = self.watchdog.disarm();
-        let deleted = run_tool(self.runc().args(["delete", &id]));
+        let deleted = self.timed_runc(&["delete", &id], &runc_stderr);
         let total = started.elapsed();
 
         let _ = std::fs::remove_file(&pid_file);

@@ -1,0 +1,368 @@
+//! Native images through runc (`oci`) and containerd: every function's output checked, nothing
+//! left behind (also after Ctrl-C), and clear errors when a piece is missing or fails.
+//! Containers need root, runc and containerd: CI runs these as root with both installed;
+//! elsewhere each test says why it skips.
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::{EXIT_ERROR, built, wasmfaas};
+
+/// Exit code of a bench stopped by Ctrl-C.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// The tests look for leftovers machine-wide, so they must not see each other's containers.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Whether containers can run here; if not, says why (and fails in CI, which must run these).
+fn containers_here() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let tools = ["runc", "containerd", "ctr"]
+        .iter()
+        .all(|tool| wasmfaas_oci::find_tool(tool).is_some());
+    if root && tools {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI runs the tests as root with runc and containerd installed by .ci/run"
+    );
+    eprintln!(
+        "skipped: containers need root, runc and containerd (apt-get install runc containerd)"
+    );
+    false
+}
+
+fn samples(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("samples.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// What a bench in `dir` could have left: processes naming the folder (containerd, shims,
+/// runc, the functions), mounts under it, cgroups of our containers or containerd namespace,
+/// runc's state, unpacked bundles and the private containerd's folder.
+fn leftovers(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let needle = dir.as_os_str().as_encoded_bytes();
+    for process in std::fs::read_dir("/proc").unwrap().flatten() {
+        if process
+            .file_name()
+            .to_string_lossy()
+            .parse::<u32>()
+            .is_err()
+        {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(process.path().join("cmdline"))
+            && cmdline.windows(needle.len()).any(|w| w == needle)
+        {
+            found.push(format!(
+                "process {}: {}",
+                process.file_name().to_string_lossy(),
+                String::from_utf8_lossy(&cmdline).replace('\0', " ")
+            ));
+        }
+    }
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    for point in mountinfo.lines().filter_map(|l| l.split(' ').nth(4)) {
+        if Path::new(point).starts_with(dir) {
+            found.push(format!("mount {point}"));
+        }
+    }
+    for hierarchy in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let mut level = vec![hierarchy.path()];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for folder in &level {
+                for child in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+                    if child.path().is_dir() {
+                        if child.file_name().to_string_lossy().starts_with("wasmfaas-") {
+                            found.push(format!("cgroup {}", child.path().display()));
+                        }
+                        next.push(child.path());
+                    }
+                }
+            }
+            level = next;
+        }
+    }
+    for folder in ["runc", "bundles", "containerd"] {
+        let path = dir.join("work").join(folder);
+        if path.exists() {
+            found.push(format!("folder {}", path.display()));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_native_image_runs_in_runc_and_containerd_with_its_output_checked() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--environments",
+        "oci/*,containerd/*",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--size",
+        "small",
+        "--no-progress",
+        "--no-build",
+        "--output",
+        runset.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let samples = samples(&runset);
+    // 13 functions × {static, distroless, debian} × {runc, containerd}.
+    assert_eq!(samples.len(), 13 * 6, "{stderr}");
+    for sample in &samples {
+        assert_eq!(sample["ok"], true, "{sample}");
+        assert_eq!(sample["exit_code"], 0, "{sample}");
+    }
+    for environment in ["oci/native-debian", "containerd/native-distroless"] {
+        assert_eq!(
+            samples
+                .iter()
+                .filter(|s| s["environment"] == environment)
+                .count(),
+            13
+        );
+    }
+    // The report has the paper's Table 7 pair for both launchers.
+    let report = std::fs::read_to_string(runset.join("report.md")).unwrap();
+    assert!(report.contains("Distroless vs debian"), "{report}");
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
+
+#[test]
+fn an_interrupted_container_bench_leaves_nothing_behind() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmfaas"))
+        .args([
+            "bench",
+            "--functions",
+            "hello",
+            "--environments",
+            "oci/native-debian,containerd/native-debian",
+            "--runs",
+            "200",
+            "--warmup",
+            "0",
+            "--size",
+            "small",
+            "--no-progress",
+            "--no-build",
+            "--output",
+            runset.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while samples(&runset).len() < 6 {
+        assert!(Instant::now() < deadline, "no samples after 2 minutes");
+        assert!(child.try_wait().unwrap().is_none(), "bench ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{stderr}");
+    assert!(samples(&runset).iter().all(|s| s["ok"] == true));
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
+
+/// A bench of `hello` in `environments` with extra arguments, its output and run set folder.
+fn small_bench(
+    dir: &Path,
+    environments: &str,
+    extra: &[&str],
+    path: Option<&str>,
+) -> (std::process::Output, std::path::PathBuf) {
+    let runset = dir.join("runset");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmfaas"));
+    command
+        .args([
+            "bench",
+            "--functions",
+            "hello",
+            "--environments",
+            environments,
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--size",
+            "small",
+            "--no-progress",
+            "--no-build",
+            "--output",
+            runset.to_str().unwrap(),
+        ])
+        .args(extra)
+        .stdin(Stdio::null());
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    (command.output().unwrap(), runset)
+}
+
+fn assert_stderr(out: &std::process::Output, code: i32, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    }
+}
+
+#[test]
+fn container_failures_are_clear_errors() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    built();
+    let dir = tempfile::tempdir().unwrap();
+
+    // containerd that does not answer.
+    let (out, runset) = small_bench(
+        &dir.path().join("unreachable"),
+        "containerd/native-static",
+        &["--containerd-address", "/nonexistent/containerd.sock"],
+        None,
+    );
+    assert_stderr(
+        &out,
+        EXIT_ERROR,
+        &["/nonexistent/containerd.sock", "does not answer"],
+    );
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+
+    // containerd not installed: the environments are unavailable, and say why.
+    let (out, _) = small_bench(
+        &dir.path().join("no-containerd"),
+        "containerd/native-static",
+        &[],
+        Some("/nonexistent"),
+    );
+    assert_stderr(
+        &out,
+        EXIT_ERROR,
+        &["not available here", "apt-get install containerd"],
+    );
+
+    // runc failing: every run fails with runc's message (so there is nothing to report), and
+    // no container is left.
+    let fake = dir.path().join("fake-bin");
+    std::fs::create_dir_all(&fake).unwrap();
+    let runc = fake.join("runc");
+    std::fs::write(
+        &runc,
+        "#!/bin/sh\necho 'fake runc: cannot create containers today' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&runc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        fake.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (out, runset) = small_bench(
+        &dir.path().join("bad-runc"),
+        "oci/native-static",
+        &[],
+        Some(&path),
+    );
+    assert_stderr(
+        &out,
+        EXIT_ERROR,
+        &["no measured run succeeded", "samples.jsonl"],
+    );
+    let failed = samples(&runset);
+    assert_eq!(failed.len(), 1);
+    let error = failed[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("runc create failed") && error.contains("fake runc"),
+        "{error}"
+    );
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
+
+#[test]
+fn a_missing_native_binary_or_a_broken_image_layout_is_a_clear_error() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    // A project whose suite was never built: no native binary to put in the image.
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join("artifacts")).unwrap();
+    let project_arg = ["--project", project.to_str().unwrap()];
+    let (out, runset) = small_bench(
+        &dir.path().join("unbuilt"),
+        "oci/native-static",
+        &project_arg,
+        None,
+    );
+    assert_stderr(
+        &out,
+        EXIT_ERROR,
+        &["hello in oci/native-static", "wasmfaas build"],
+    );
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+
+    // A binary, but the image layout it goes into is broken.
+    let native = project.join("artifacts/native");
+    std::fs::create_dir_all(&native).unwrap();
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/native/hello");
+    std::fs::copy(&real, native.join("hello")).unwrap();
+    let images = project.join("artifacts/images");
+    std::fs::create_dir_all(&images).unwrap();
+    std::fs::write(
+        images.join("oci-layout"),
+        "{\"imageLayoutVersion\": \"1.0.0\"}",
+    )
+    .unwrap();
+    std::fs::write(images.join("index.json"), "this is not json").unwrap();
+    let (out, runset) = small_bench(
+        &dir.path().join("broken"),
+        "containerd/native-static",
+        &project_arg,
+        None,
+    );
+    assert_stderr(
+        &out,
+        EXIT_ERROR,
+        &["hello in containerd/native-static", "index.json"],
+    );
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
