@@ -736,7 +736,7 @@ fn bad_bundles_fail_create_with_a_clear_message() {
 }
 
 #[test]
-fn state_of_an_unknown_container_is_an_error_and_features_is_json() {
+fn unknown_containers_systemd_cgroups_and_features() {
     if !can_run() {
         return;
     }
@@ -751,6 +751,23 @@ fn state_of_an_unknown_container_is_an_error_and_features_is_json() {
     );
     let out = fx.runtime(&["start", "no-such-container"]);
     assert_ne!(out.code, 0);
+    if !Path::new("/run/systemd/system").exists() {
+        let id = fx.id("systemd");
+        let wasm = std::fs::read(artifact("wasm/hello.wasm")).unwrap();
+        let bundle = fx.bundle(&id, &BundleSpec::new("/hello.wasm", wasm, &["/hello.wasm"]));
+        let out = fx.runtime_with(
+            &["create", "--bundle", bundle.to_str().unwrap(), &id],
+            &["--systemd-cgroup"],
+            Stdio::null(),
+        );
+        assert_ne!(out.code, 0);
+        assert!(
+            out.stderr.contains("systemd is not running"),
+            "{}",
+            out.stderr
+        );
+        fx.assert_clean(&id);
+    }
     let out = fx.runtime(&["features"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let features: Value = serde_json::from_str(&out.stdout).unwrap();
