@@ -118,6 +118,47 @@ pub struct Outcome {
     pub phases: Phases,
 }
 
+/// A program an engine has loaded (read, compiled or deserialised) and not yet run.
+///
+/// Loading and running are separate so that a host can do the first ahead of time: an OCI
+/// runtime loads at `create` and runs at `start`, so the two costs can be told apart.
+pub struct Loaded {
+    /// The program loaded.
+    pub program: Program,
+    /// The mode it was loaded for.
+    pub mode: Mode,
+    /// The engine's own module (`None` for engines that load nothing ahead of the run).
+    pub(crate) module: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// The time spent so far: `load` and `compile`.
+    pub phases: Phases,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("program", &self.program)
+            .field("mode", &self.mode)
+            .field("phases", &self.phases)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Loaded {
+    /// The engine's module of type `T`, or an error if `engine` did not load this program.
+    pub(crate) fn module<T: 'static>(&self, engine: &'static str) -> Result<&T, EngineError> {
+        self.module
+            .as_ref()
+            .and_then(|m| m.downcast_ref::<T>())
+            .ok_or_else(|| EngineError::Engine {
+                engine,
+                message: format!(
+                    "{} was loaded by another engine; load it with {engine}",
+                    self.program.source.display()
+                ),
+            })
+    }
+}
+
 /// One way of executing programs: a WebAssembly engine, or the native process launcher.
 pub trait Engine: Send + Sync {
     /// The engine's name on the command line and in reports (`wasmtime`, `native`, …).
@@ -145,6 +186,22 @@ pub trait Engine: Send + Sync {
         mode: Mode,
         invocation: &Invocation,
     ) -> Result<Outcome, EngineError>;
+    /// Loads `program` for `mode` without running it: reads it and compiles it (JIT, baseline,
+    /// interp) or deserialises it (AOT), so that errors in the program show here and
+    /// [`Engine::run_loaded`] only instantiates and executes. An engine that cannot load ahead
+    /// of the run keeps the program and loads it in `run_loaded`.
+    fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
+        Ok(Loaded {
+            program: program.clone(),
+            mode,
+            module: None,
+            phases: Phases::default(),
+        })
+    }
+    /// Runs a program [`Engine::load`] loaded; the outcome's phases include the loading's.
+    fn run_loaded(&self, loaded: &Loaded, invocation: &Invocation) -> Result<Outcome, EngineError> {
+        self.run(&loaded.program, loaded.mode, invocation)
+    }
 }
 
 /// Every engine compiled into this build, by name.

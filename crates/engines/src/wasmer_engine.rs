@@ -9,8 +9,8 @@ use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
 use wasmer_wasix::{Pipe, WasiEnv, WasiError};
 
 use crate::{
-    EXIT_TRAP, Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind,
-    StdoutMode,
+    EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
+    ProgramKind, StdoutMode,
 };
 
 const NAME: &str = "wasmer";
@@ -60,7 +60,7 @@ impl WasmerEngine {
         Ok(self.ready.get_or_init(|| (engine, runtime)))
     }
 
-    fn load(
+    fn load_module(
         &self,
         engine: &wasmer::Engine,
         program: &Program,
@@ -145,6 +145,11 @@ impl Engine for WasmerEngine {
         mode: Mode,
         invocation: &Invocation,
     ) -> Result<Outcome, EngineError> {
+        let loaded = self.load(program, mode)?;
+        self.run_loaded(&loaded, invocation)
+    }
+
+    fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
         if !self.modes().contains(&mode) {
             return Err(EngineError::UnsupportedMode {
                 engine: NAME,
@@ -152,6 +157,20 @@ impl Engine for WasmerEngine {
                 supported: "jit, aot".into(),
             });
         }
+        let mut phases = Phases::default();
+        let started = Instant::now();
+        let (engine, _) = self.ready()?;
+        phases.load = started.elapsed();
+        let module = self.load_module(engine, program, mode, &mut phases)?;
+        Ok(Loaded {
+            program: program.clone(),
+            mode,
+            module: Some(Box::new(module)),
+            phases,
+        })
+    }
+
+    fn run_loaded(&self, loaded: &Loaded, invocation: &Invocation) -> Result<Outcome, EngineError> {
         if invocation.limits.timeout.is_some() {
             return Err(engine_error(
                 "wasmer cannot interrupt a running guest: enforce the time limit outside the engine",
@@ -162,12 +181,9 @@ impl Engine for WasmerEngine {
                 "--max-memory is not supported on wasmer yet (use wasmtime or wasmi)",
             ));
         }
-        let mut phases = Phases::default();
-        let started = Instant::now();
+        let (program, mut phases) = (&loaded.program, loaded.phases);
+        let module: &Module = loaded.module(NAME)?;
         let (engine, runtime) = self.ready()?;
-        phases.load = started.elapsed();
-        let module = self.load(engine, program, mode, &mut phases)?;
-
         let started = Instant::now();
         EngineError::check_wasi_imports(
             &program.source,
@@ -211,7 +227,7 @@ impl Engine for WasmerEngine {
         }
         let mut store = Store::new(engine.clone());
         let (instance, wasi_env) = builder
-            .instantiate(module, &mut store)
+            .instantiate(module.clone(), &mut store)
             .map_err(engine_error)?;
         let start = instance
             .exports

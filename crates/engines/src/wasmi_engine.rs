@@ -9,8 +9,8 @@ use wasmi_wasi::wasi_common::pipe::WritePipe;
 
 use crate::limits::MemoryGuard;
 use crate::{
-    EXIT_TRAP, Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind,
-    StdoutMode, Stopped,
+    EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
+    ProgramKind, StdoutMode, Stopped,
 };
 
 /// A guest's standard output kept in memory.
@@ -148,6 +148,11 @@ impl Engine for WasmiEngine {
         mode: Mode,
         invocation: &Invocation,
     ) -> Result<Outcome, EngineError> {
+        let loaded = self.load(program, mode)?;
+        self.run_loaded(&loaded, invocation)
+    }
+
+    fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
         if mode != Mode::Interp {
             return Err(EngineError::UnsupportedMode {
                 engine: NAME,
@@ -166,7 +171,7 @@ impl Engine for WasmiEngine {
         }
         let mut phases = Phases::default();
         let started = Instant::now();
-        let (engine, linker) = self.engine()?;
+        let (engine, _) = self.engine()?;
         let bytes = std::fs::read(&program.path).map_err(|source| EngineError::Read {
             path: program.path.clone(),
             source,
@@ -180,6 +185,18 @@ impl Engine for WasmiEngine {
         })?;
         phases.compile = started.elapsed();
 
+        Ok(Loaded {
+            program: program.clone(),
+            mode,
+            module: Some(Box::new(module)),
+            phases,
+        })
+    }
+
+    fn run_loaded(&self, loaded: &Loaded, invocation: &Invocation) -> Result<Outcome, EngineError> {
+        let (program, mut phases) = (&loaded.program, loaded.phases);
+        let module: &Module = loaded.module(NAME)?;
+        let (engine, linker) = self.engine()?;
         let started = Instant::now();
         let (wasi, captured) = wasi_context(invocation)?;
         let limits = invocation.limits;
@@ -205,7 +222,7 @@ impl Engine for WasmiEngine {
                 .map(|import| (import.module().to_owned(), import.name().to_owned())),
         )?;
         let instance = linker
-            .instantiate_and_start(&mut store, &module)
+            .instantiate_and_start(&mut store, module)
             .map_err(|e| match e.kind() {
                 wasmi::errors::ErrorKind::Linker(_) => EngineError::UnknownImport {
                     path: program.source.clone(),

@@ -10,8 +10,8 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use crate::limits::MemoryGuard;
 use crate::{
-    EXIT_TRAP, Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind,
-    StdoutMode, Stopped,
+    EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
+    ProgramKind, StdoutMode, Stopped,
 };
 
 /// What a store holds for one run: the guest's WASI context and its memory guard.
@@ -88,7 +88,7 @@ impl WasmtimeEngine {
         Ok(cell.get_or_init(|| (engine, linker)))
     }
 
-    fn load(
+    fn load_module(
         &self,
         engine: &wasmtime::Engine,
         program: &Program,
@@ -247,12 +247,28 @@ impl Engine for WasmtimeEngine {
         mode: Mode,
         invocation: &Invocation,
     ) -> Result<Outcome, EngineError> {
+        let loaded = self.load(program, mode)?;
+        self.run_loaded(&loaded, invocation)
+    }
+
+    fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
         let mut phases = Phases::default();
         let started = Instant::now();
-        let (engine, linker) = self.engine(mode)?;
+        let (engine, _) = self.engine(mode)?;
         phases.load = started.elapsed();
-        let module = self.load(engine, program, mode, &mut phases)?;
+        let module = self.load_module(engine, program, mode, &mut phases)?;
+        Ok(Loaded {
+            program: program.clone(),
+            mode,
+            module: Some(Box::new(module)),
+            phases,
+        })
+    }
 
+    fn run_loaded(&self, loaded: &Loaded, invocation: &Invocation) -> Result<Outcome, EngineError> {
+        let (program, mut phases) = (&loaded.program, loaded.phases);
+        let module: &Module = loaded.module(NAME)?;
+        let (engine, linker) = self.engine(loaded.mode)?;
         let started = Instant::now();
         let (wasi, captured) = wasi_context(invocation)?;
         let limits = invocation.limits;
@@ -268,9 +284,9 @@ impl Engine for WasmtimeEngine {
                 "a time limit needs an interruptible engine (WasmtimeEngine::interruptible)",
             )));
         }
-        check_imports(&program.source, &module, linker, &mut store)?;
+        check_imports(&program.source, module, linker, &mut store)?;
         let instance = linker
-            .instantiate(&mut store, &module)
+            .instantiate(&mut store, module)
             .map_err(|e| engine_error(&e))?;
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
