@@ -208,6 +208,13 @@ pub fn available(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Environment> {
         }
     }
     for launcher in CONTAINER_LAUNCHERS {
+        if host.ready_for_wasm(launcher).is_ok() {
+            for engine in engines.iter().filter(|e| e.name() != "native") {
+                for &mode in engine.modes() {
+                    environments.push(Environment::new(launcher, engine.name(), mode));
+                }
+            }
+        }
         if host.ready(launcher).is_err() {
             continue;
         }
@@ -242,11 +249,13 @@ pub fn unavailable(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Unavailable>
                 }
             }
         }
-        for engine in engines.iter().filter(|e| e.name() != "native") {
-            unavailable.push(Unavailable {
-                pattern: format!("{}/{}-*", launcher.as_str(), engine.name()),
-                reason: "WebAssembly through the container interface needs wasmfaas-runtime, which is not part of this build yet".into(),
-            });
+        if let Err(reason) = host.ready_for_wasm(launcher) {
+            for engine in engines.iter().filter(|e| e.name() != "native") {
+                unavailable.push(Unavailable {
+                    pattern: format!("{}/{}-*", launcher.as_str(), engine.name()),
+                    reason: reason.clone(),
+                });
+            }
         }
     }
     unavailable
@@ -318,6 +327,7 @@ mod tests {
             runc: tool("runc"),
             containerd: tool("containerd"),
             ctr: tool("ctr"),
+            runtime: tool("wasmfaas-runtime"),
             debian: if tools {
                 Ok(())
             } else {
@@ -376,7 +386,10 @@ mod tests {
             &["containerd/wasmtime-aot".into()],
         )
         .unwrap_err();
-        assert!(error.to_string().contains("wasmfaas-runtime"), "{error}");
+        assert!(
+            error.to_string().contains("apt-get install runc"),
+            "{error}"
+        );
         let error = select(&available, &unavailable, &["oci/native-static".into()]).unwrap_err();
         assert!(
             error.to_string().contains("apt-get install runc"),
@@ -395,9 +408,28 @@ mod tests {
             available(&engines, host)
                 .iter()
                 .map(|e| e.to_string())
-                .filter(|n| n.starts_with("oci/") || n.starts_with("containerd/"))
+                .filter(|n| n.starts_with("oci/native") || n.starts_with("containerd/native"))
                 .collect()
         };
+        let wasm = |host: &Host| -> Vec<String> {
+            available(&engines, host)
+                .iter()
+                .filter(|e| e.launcher == LauncherKind::Containerd && e.is_wasm())
+                .map(|e| e.to_string())
+                .collect()
+        };
+        assert!(wasm(&host(true)).contains(&"containerd/wasmtime-aot".to_owned()));
+        assert!(wasm(&host(true)).contains(&"containerd/wasmi-interp".to_owned()));
+        let no_runtime = Host {
+            runtime: None,
+            ..host(true)
+        };
+        assert!(wasm(&no_runtime).is_empty());
+        assert!(
+            unavailable(&engines, &no_runtime).iter().any(
+                |u| u.pattern == "containerd/wasmer-*" && u.reason.contains("wasmfaas-runtime")
+            )
+        );
         assert!(names(&host(false)).is_empty());
         assert_eq!(
             names(&host(true)),

@@ -17,6 +17,8 @@ pub struct Host {
     pub containerd: Option<PathBuf>,
     /// containerd's command-line client.
     pub ctr: Option<PathBuf>,
+    /// wasmfaas-runtime, the OCI runtime that runs WebAssembly containers.
+    pub runtime: Option<PathBuf>,
     /// Whether the Debian base is cached or can be built here, or why not.
     pub debian: Result<(), String>,
 }
@@ -40,8 +42,22 @@ impl Host {
             runc: find_tool("runc"),
             containerd: find_tool("containerd"),
             ctr: find_tool("ctr"),
+            runtime: find_runtime(),
             debian,
         }
+    }
+
+    /// Whether `launcher` can run WebAssembly containers here (through wasmfaas-runtime), or
+    /// why not.
+    pub fn ready_for_wasm(&self, launcher: LauncherKind) -> Result<(), String> {
+        self.ready(launcher)?;
+        if self.runtime.is_none() {
+            return Err(
+                "wasmfaas-runtime is not built: `cargo build --release` builds it beside wasmfaas"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 
     /// Whether `launcher` can run containers here, or why not.
@@ -69,4 +85,13 @@ impl Host {
         }
         Ok(())
     }
+}
+
+/// wasmfaas-runtime beside the running executable (as cargo builds them), else on PATH.
+fn find_runtime() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name("wasmfaas-runtime"))
+        .filter(|candidate| candidate.is_file())
+        .or_else(|| find_tool("wasmfaas-runtime"))
 }

@@ -45,13 +45,21 @@ impl Bundle {
         self.path.join("rootfs")
     }
 
-    /// Writes `config.json`: the image's environment, `args` after its entrypoint (or instead
-    /// of it when `args` starts with an absolute path), `mounts` as bind mounts, and otherwise
+    /// Writes `config.json`: the image's environment, `args` after its entrypoint, `mounts` as
+    /// bind mounts, and otherwise
     /// what `runc spec` gives (its namespaces, /proc, /dev, /sys, masked paths), without a
     /// terminal. The container's cgroup is left to the runtime, which names it after the
-    /// container.
-    pub fn write_config(&self, args: &[String], mounts: &[BindMount]) -> Result<Spec, ImageError> {
-        let spec = self.spec(args, mounts)?;
+    /// container. `annotations` go to the runtime (a wasm runtime reads its engine there).
+    pub fn write_config(
+        &self,
+        args: &[String],
+        mounts: &[BindMount],
+        annotations: &std::collections::HashMap<String, String>,
+    ) -> Result<Spec, ImageError> {
+        let mut spec = self.spec(args, mounts)?;
+        if !annotations.is_empty() {
+            spec.set_annotations(Some(annotations.clone()));
+        }
         let path = self.path.join("config.json");
         spec.save(&path).map_err(|e| ImageError::Input {
             path,

@@ -271,7 +271,11 @@ fn native_images_unpack_into_runtime_bundles() {
             read_only: true,
         }];
         bundle
-            .write_config(&["--size".into(), "paper".into()], &mounts)
+            .write_config(
+                &["--size".into(), "paper".into()],
+                &mounts,
+                &std::collections::HashMap::from([("run.oci.handler".into(), "wasmer".into())]),
+            )
             .unwrap();
         let config: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(bundle.path.join("config.json")).unwrap(),
@@ -281,6 +285,7 @@ fn native_images_unpack_into_runtime_bundles() {
         assert_eq!(config["process"]["args"][2], "paper");
         assert_eq!(config["process"]["terminal"], false);
         assert_eq!(config["root"]["path"], "rootfs");
+        assert_eq!(config["annotations"]["run.oci.handler"], "wasmer");
         let input = config["mounts"]
             .as_array()
             .unwrap()

@@ -210,3 +210,97 @@ fn a_missing_build_is_reported_with_the_command_to_run() {
         "{err}"
     );
 }
+
+/// A read-only bind mount of `source`, unmounted when dropped (containers mount inputs so).
+struct ReadOnlyMount(tempfile::TempDir);
+
+impl ReadOnlyMount {
+    fn of(source: &std::path::Path) -> Option<ReadOnlyMount> {
+        let target = tempfile::tempdir().unwrap();
+        let mount = |args: &[&std::ffi::OsStr]| {
+            std::process::Command::new("mount")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let path = target.path().as_os_str().to_owned();
+        if !mount(&["--bind".as_ref(), source.as_os_str(), &path]) {
+            return None;
+        }
+        let mounted = ReadOnlyMount(target);
+        mount(&["-o".as_ref(), "remount,bind,ro".as_ref(), &path]).then_some(mounted)
+    }
+}
+
+impl Drop for ReadOnlyMount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+#[test]
+fn every_engine_reads_inputs_from_a_read_only_mount() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the tests as root"
+        );
+        eprintln!("skipped: a read-only bind mount needs root");
+        return;
+    }
+    let layout = layout();
+    let inputs = layout.inputs(Size::Small);
+    let mount = ReadOnlyMount::of(&inputs).expect("a read-only bind mount of the inputs");
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = AotCache::new(cache_dir.path());
+    let engines: [(Box<dyn Engine>, Mode); 3] = [
+        (Box::new(WasmtimeEngine::new()), Mode::Jit),
+        (Box::new(WasmerEngine::new()), Mode::Jit),
+        (Box::new(WasmiEngine::new()), Mode::Interp),
+    ];
+    let mut failures = Vec::new();
+    for (engine, mode) in &engines {
+        for name in [
+            "checksum",
+            "fuzzysearch",
+            "imageprocessing",
+            "zip-compression",
+        ] {
+            let function = wasmfaas_suite::find(name).unwrap();
+            let output = tempfile::tempdir().unwrap();
+            let mut prepared = runner::prepare(
+                layout,
+                function,
+                Size::Small,
+                engine.as_ref(),
+                *mode,
+                output.path(),
+                &cache,
+            )
+            .unwrap();
+            for preopen in &mut prepared.invocation.preopens {
+                if preopen.host == inputs {
+                    preopen.host = mount.0.path().to_path_buf();
+                }
+            }
+            let outcome = runner::run(&prepared, engine.as_ref(), *mode).unwrap();
+            let stdout = outcome.stdout.unwrap_or_default();
+            if outcome.exit_code != 0 {
+                failures.push(format!(
+                    "{name} on {}: exit {}: {}",
+                    engine.name(),
+                    outcome.exit_code,
+                    outcome.trap.unwrap_or_default()
+                ));
+            } else if let Err(e) =
+                wasmfaas_suite::check(function, Size::Small, &stdout, output.path(), &inputs)
+            {
+                failures.push(format!("{name} on {}: {e}", engine.name()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

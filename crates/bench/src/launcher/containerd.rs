@@ -39,6 +39,7 @@ pub struct ContainerdLauncher {
     namespace: String,
     /// The private daemon, when no address was given.
     daemon: Option<Containerd>,
+    engines: Vec<Box<dyn wasmfaas_engines::Engine>>,
     /// Per cell: what to run, and the `ctr run` arguments before the container id.
     prepared: HashMap<String, (ContainerCell, Vec<String>, Vec<String>)>,
     imported: HashSet<String>,
@@ -76,6 +77,7 @@ impl ContainerdLauncher {
             }
         };
         let launcher = Self {
+            engines: wasmfaas_engines::registry(),
             context,
             ctr,
             address,
@@ -122,9 +124,11 @@ impl ContainerdLauncher {
         let archive = self.context.work_dir.join(format!("{}.tar", container.tag));
         wasmfaas_oci::export_archive(&container.layout, &container.tag, &archive)
             .map_err(|e| prepare_error(e.to_string()))?;
+        // --all-platforms: a WebAssembly image's platform is wasip1/wasm, not this host's.
         let imported = self.ctr_tool(&[
             "image",
             "import",
+            "--all-platforms",
             "--base-name",
             REPOSITORY,
             &archive.to_string_lossy(),
@@ -153,9 +157,26 @@ impl Launcher for ContainerdLauncher {
         if self.prepared.contains_key(&key) {
             return Ok(());
         }
-        let container = container_cell(&self.context, cell)?;
+        let container = container_cell(&self.context, &self.engines, cell)?;
         let reference = self.import(&container, cell)?;
         let mut before_id = vec!["run".to_owned(), "--rm".to_owned()];
+        if container.is_wasm() {
+            // The paper's path: containerd's runc shim, with our runtime in runc's place (as
+            // the paper put crun there), told the engine and mode by annotations.
+            let runtime = self.context.host.runtime.as_ref().ok_or_else(|| BenchError::Prepare {
+                cell: cell.describe(),
+                problem: "wasmfaas-runtime is not built: `cargo build --release` builds it beside wasmfaas".into(),
+            })?;
+            before_id.extend(["--platform".to_owned(), "wasip1/wasm".to_owned()]);
+            before_id.push("--runc-binary".into());
+            before_id.push(runtime.to_string_lossy().into_owned());
+            let mut annotations: Vec<_> = container.annotations.iter().collect();
+            annotations.sort();
+            for (key, value) in annotations {
+                before_id.push("--annotation".into());
+                before_id.push(format!("{key}={value}"));
+            }
+        }
         for mount in &container.mounts {
             before_id.push("--mount".into());
             before_id.push(format!(

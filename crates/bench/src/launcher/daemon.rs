@@ -17,6 +17,8 @@ const DATABASES: [&str; 2] = [
     "io.containerd.metadata.v1.bolt/meta.db",
     "io.containerd.snapshotter.v1.overlayfs/metadata.db",
 ];
+/// The overlayfs snapshotter's snapshot folders, named by the ids its database hands out.
+const SNAPSHOTS: &str = "io.containerd.snapshotter.v1.overlayfs/snapshots";
 
 /// A containerd daemon of our own.
 #[derive(Debug)]
@@ -28,6 +30,8 @@ pub struct Containerd {
     child: Option<Child>,
     /// Copies of the metadata databases taken by [`Containerd::save_pristine`].
     pristine: Option<PathBuf>,
+    /// The snapshot folders of the pristine state (the images' layers).
+    pristine_snapshots: Vec<std::ffi::OsString>,
 }
 
 impl Containerd {
@@ -61,6 +65,7 @@ impl Containerd {
             socket,
             child: None,
             pristine: None,
+            pristine_snapshots: Vec::new(),
         };
         containerd.spawn()?;
         Ok(containerd)
@@ -180,7 +185,14 @@ impl Containerd {
             std::fs::copy(&from, &to).map_err(|e| BenchError::io(&from, e))?;
         }
         self.pristine = Some(pristine);
+        self.pristine_snapshots = self.snapshots()?;
         self.spawn()
+    }
+
+    fn snapshots(&self) -> Result<Vec<std::ffi::OsString>, BenchError> {
+        let folder = self.dir.join("root").join(SNAPSHOTS);
+        let entries = std::fs::read_dir(&folder).map_err(|e| BenchError::io(&folder, e))?;
+        Ok(entries.flatten().map(|e| e.file_name()).collect())
     }
 
     /// Restarts containerd on the saved pristine metadata and an empty state folder, as the
@@ -198,6 +210,15 @@ impl Containerd {
             let from = pristine.join(database);
             let to = self.dir.join("root").join(database);
             std::fs::copy(&from, &to).map_err(|e| BenchError::io(&to, e))?;
+        }
+        // The restored database hands out the same snapshot ids again: the folders of the
+        // containers since then must go with it.
+        let folder = self.dir.join("root").join(SNAPSHOTS);
+        for snapshot in self.snapshots()? {
+            if !self.pristine_snapshots.contains(&snapshot) {
+                let path = folder.join(&snapshot);
+                std::fs::remove_dir_all(&path).map_err(|e| BenchError::io(&path, e))?;
+            }
         }
         self.spawn()
     }

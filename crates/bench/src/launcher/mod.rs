@@ -196,30 +196,75 @@ struct ContainerCell {
     stdout_path: PathBuf,
     /// Where a run's standard error goes.
     stderr_path: PathBuf,
+    /// For WebAssembly: the annotations that choose wasmfaas-runtime's engine and mode.
+    annotations: HashMap<String, String>,
 }
 
-/// Writes the image of a native cell into the project's layout (`artifacts/images`, where
-/// `wasmfaas images` writes the same deterministic image) and works out its arguments and
-/// mounts.
-fn container_cell(context: &LaunchContext, cell: &Cell) -> Result<ContainerCell, BenchError> {
+impl ContainerCell {
+    /// Whether the image holds WebAssembly (run by wasmfaas-runtime).
+    fn is_wasm(&self) -> bool {
+        !self.annotations.is_empty()
+    }
+}
+
+/// The annotation naming the engine of a WebAssembly container (crun's and wasmfaas-runtime's).
+const HANDLER_ANNOTATION: &str = "run.oci.handler";
+/// The annotation naming the engine's mode (wasmfaas-runtime's).
+const MODE_ANNOTATION: &str = "wasmfaas.mode";
+
+/// Writes the image of a cell into the project's layout (`artifacts/images`, where
+/// `wasmfaas images` writes the same deterministic image) and works out its arguments, mounts
+/// and (for WebAssembly) annotations. A native cell's image is its base's; a WebAssembly cell's
+/// is the module's compat image, or the engine's AOT image in `aot` mode.
+fn container_cell(
+    context: &LaunchContext,
+    engines: &[Box<dyn Engine>],
+    cell: &Cell,
+) -> Result<ContainerCell, BenchError> {
+    use wasmfaas_engines::Mode;
+    use wasmfaas_oci::Variant;
     let prepare_error = |problem: String| BenchError::Prepare {
         cell: cell.describe(),
         problem,
     };
-    let base = match (cell.environment.mode, cell.environment.base) {
-        (wasmfaas_engines::Mode::Native, Some(base)) => base,
-        _ => {
-            return Err(prepare_error(format!(
-                "the {} launcher runs native images only in this build: WebAssembly through the container interface needs wasmfaas-runtime",
-                cell.environment.launcher.as_str()
-            )));
+    let environment = cell.environment;
+    let name = cell.function.name;
+    let mut annotations = HashMap::new();
+    let (variant, program) = match (environment.mode, environment.base) {
+        (Mode::Native, Some(base)) => (base.variant(), context.layout.native(name)),
+        (Mode::Native, None) => {
+            return Err(prepare_error(
+                "native code in a container needs a base (native-static, native-distroless, native-debian)".into(),
+            ));
+        }
+        (mode, _) => {
+            let engine = find_engine(engines, &environment.engine)?;
+            annotations.insert(HANDLER_ANNOTATION.to_owned(), engine.name().to_owned());
+            annotations.insert(MODE_ANNOTATION.to_owned(), mode.to_string());
+            if mode == Mode::Aot {
+                let artifact = context
+                    .layout
+                    .aot(engine.name(), name, engine.artifact_extension());
+                if !wasmfaas_suite::build::aot_is_current(
+                    &artifact,
+                    &context.layout.wasm(name),
+                    engine,
+                ) {
+                    return Err(prepare_error(format!(
+                        "the AOT artifact {} is missing or stale: bring the suite up to date with `wasmfaas build`",
+                        artifact.display()
+                    )));
+                }
+                (Variant::Aot(engine.name().to_owned()), artifact)
+            } else {
+                (Variant::Wasm, context.layout.wasm(name))
+            }
         }
     };
     let layout = context.layout.artifacts.join("images");
     let images = wasmfaas_oci::Images::open(&layout).map_err(|e| prepare_error(e.to_string()))?;
-    let program = context.layout.native(cell.function.name);
     let built = images
-        .write(cell.function.name, &base.variant(), &program)
+        .write(name, &variant, &program)
         .map_err(|e| prepare_error(e.to_string()))?;
     let output_dir = context.work_dir.join(cell.slug());
     std::fs::create_dir_all(&output_dir).map_err(|e| BenchError::io(&output_dir, e))?;
@@ -245,6 +290,7 @@ fn container_cell(context: &LaunchContext, cell: &Cell) -> Result<ContainerCell,
         inputs_dir: guest.inputs_dir,
         stdout_path: streams.join("stdout"),
         stderr_path: streams.join("stderr"),
+        annotations,
     })
 }
 

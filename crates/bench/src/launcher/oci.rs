@@ -1,6 +1,7 @@
 //! `oci`: an OCI runtime's own lifecycle on an unpacked bundle, as a container engine drives
-//! it: `runc create`, `runc start`, wait for the container's process, `runc delete`. The time
-//! covers the whole lifecycle.
+//! it: `create`, `start`, wait for the container's process, `delete`. The time covers the
+//! whole lifecycle. Native images run under runc; WebAssembly images under wasmfaas-runtime,
+//! which compiles (or loads the AOT artifact) at `create` and runs at `start`.
 //!
 //! The harness makes itself a child subreaper, so the container's init process, orphaned when
 //! `runc create` returns, becomes its child: it is reaped with `wait4`, which gives its exit
@@ -19,27 +20,43 @@ use super::{
 };
 use crate::{BenchError, LauncherKind};
 
-/// Runs each run as a new container through runc.
+/// One OCI runtime and its state folder (`--root`), private to this bench.
+#[derive(Debug, Clone)]
+struct Runtime {
+    binary: PathBuf,
+    state_root: PathBuf,
+}
+
+/// Runs each run as a new container through runc or wasmfaas-runtime.
 pub struct OciLauncher {
     context: LaunchContext,
-    runc: PathBuf,
-    /// runc's state folder (`--root`), private to this bench.
-    state_root: PathBuf,
+    engines: Vec<Box<dyn wasmfaas_engines::Engine>>,
+    /// runc, for native images.
+    runc: Option<Runtime>,
+    /// wasmfaas-runtime, for WebAssembly images.
+    wasm: Option<Runtime>,
     /// Unpacked bundles, removed when the launcher is dropped.
     bundles: PathBuf,
-    prepared: HashMap<String, (ContainerCell, PathBuf)>,
+    prepared: HashMap<String, (ContainerCell, PathBuf, Runtime)>,
     watchdog: Watchdog,
     containers: u64,
 }
 
 impl OciLauncher {
-    /// An OCI launcher using the runc found on this machine.
+    /// An OCI launcher using the runc and wasmfaas-runtime found on this machine.
     pub fn new(context: LaunchContext) -> Result<Self, BenchError> {
         context
             .host
             .ready(LauncherKind::Oci)
             .map_err(BenchError::Selection)?;
-        let runc = context.host.runc.clone().expect("ready checked runc");
+        let runtime = |binary: &Option<PathBuf>, folder: &str| {
+            binary.as_ref().map(|binary| Runtime {
+                binary: binary.clone(),
+                state_root: context.work_dir.join(folder),
+            })
+        };
+        let runc = runtime(&context.host.runc, "runc");
+        let wasm = runtime(&context.host.runtime, "wasmfaas-runtime");
         // SAFETY: prctl(PR_SET_CHILD_SUBREAPER) takes plain integers and affects only this
         // process: orphaned descendants are reparented to it instead of init.
         if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
@@ -48,48 +65,58 @@ impl OciLauncher {
                 std::io::Error::last_os_error()
             )));
         }
-        let state_root = context.work_dir.join("runc");
         let bundles = context.work_dir.join("bundles");
-        for dir in [&state_root, &bundles] {
+        let folders = [&runc, &wasm].into_iter().flatten().map(|r| &r.state_root);
+        for dir in folders.chain([&bundles]) {
             std::fs::create_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;
         }
         Ok(Self {
+            engines: wasmfaas_engines::registry(),
             context,
             runc,
-            state_root,
+            wasm,
             bundles,
             prepared: HashMap::new(),
             watchdog: Watchdog::start(),
             containers: 0,
         })
     }
+}
 
-    fn runc(&self) -> Command {
-        let mut command = Command::new(&self.runc);
+impl Runtime {
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.binary);
         command.arg("--root").arg(&self.state_root);
         command
     }
 
-    /// Runs runc inside the timed lifecycle: no pipes to drain (its stderr goes to a file, read
-    /// only on failure), as a shell running the same commands would.
-    fn timed_runc(&self, args: &[&str], stderr_path: &Path) -> Result<(), String> {
+    fn name(&self) -> String {
+        self.binary
+            .file_name()
+            .map_or_else(|| "runtime".into(), |n| n.to_string_lossy().into_owned())
+    }
+
+    /// Runs the runtime inside the timed lifecycle: no pipes to drain (its stderr goes to a
+    /// file, read only on failure), as a shell running the same commands would.
+    fn timed(&self, args: &[&str], stderr_path: &Path) -> Result<(), String> {
         let stderr = File::create(stderr_path)
             .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
         let status = self
-            .runc()
+            .command()
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
             .process_group(0)
             .status()
-            .map_err(|e| format!("cannot start {}: {e}", self.runc.display()))?;
+            .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
         if status.success() {
             return Ok(());
         }
         let message = std::fs::read(stderr_path).unwrap_or_default();
         Err(format!(
-            "runc {} failed ({status}): {}",
+            "{} {} failed ({status}): {}",
+            self.name(),
             args.join(" "),
             String::from_utf8_lossy(&message).trim()
         ))
@@ -97,7 +124,7 @@ impl OciLauncher {
 
     /// Removes a container whatever its state (after a failure or a timeout).
     fn force_delete(&self, id: &str) {
-        let _ = run_tool(self.runc().args(["delete", "--force", id]));
+        let _ = run_tool(self.command().args(["delete", "--force", id]));
     }
 }
 
@@ -111,24 +138,33 @@ impl Launcher for OciLauncher {
         if self.prepared.contains_key(&key) {
             return Ok(());
         }
-        let container = container_cell(&self.context, cell)?;
+        let container = container_cell(&self.context, &self.engines, cell)?;
         let bundle_dir = self.bundles.join(&key);
         let prepare_error = |problem: String| BenchError::Prepare {
             cell: cell.describe(),
             problem,
         };
+        let runtime = if container.is_wasm() {
+            self.wasm.clone().ok_or_else(|| {
+                prepare_error("wasmfaas-runtime is not built: `cargo build --release` builds it beside wasmfaas".into())
+            })?
+        } else {
+            self.runc.clone().ok_or_else(|| {
+                prepare_error("runc is not installed (apt-get install runc)".into())
+            })?
+        };
         let bundle = wasmfaas_oci::unpack(&container.layout, &container.tag, &bundle_dir)
             .map_err(|e| prepare_error(e.to_string()))?;
         bundle
-            .write_config(&container.args, &container.mounts)
+            .write_config(&container.args, &container.mounts, &container.annotations)
             .map_err(|e| prepare_error(e.to_string()))?;
-        self.prepared.insert(key, (container, bundle_dir));
+        self.prepared.insert(key, (container, bundle_dir, runtime));
         Ok(())
     }
 
     fn run(&mut self, cell: &Cell) -> Result<Measurement, BenchError> {
         self.prepare(cell)?;
-        let (container, bundle) = self.prepared[&cell.slug()].clone();
+        let (container, bundle, runtime) = self.prepared[&cell.slug()].clone();
         clear_dir(&container.output_dir)?;
         let run_error = |problem: String| BenchError::Run {
             cell: cell.describe(),
@@ -138,12 +174,12 @@ impl Launcher for OciLauncher {
         let stdout = create(&container.stdout_path)?;
         let stderr = create(&container.stderr_path)?;
         let id = container_id(&mut self.containers);
-        let pid_file = self.state_root.join(format!("{id}.pid"));
+        let pid_file = runtime.state_root.join(format!("{id}.pid"));
 
         let started = Instant::now();
         // The container's stdio is runc create's: the run's files.
-        let created = self
-            .runc()
+        let created = runtime
+            .command()
             .arg("create")
             .arg("--bundle")
             .arg(&bundle)
@@ -155,35 +191,36 @@ impl Launcher for OciLauncher {
             .stderr(stderr)
             .process_group(0)
             .status()
-            .map_err(|e| run_error(format!("cannot start {}: {e}", self.runc.display())))?;
+            .map_err(|e| run_error(format!("cannot start {}: {e}", runtime.binary.display())))?;
         if !created.success() {
-            self.force_delete(&id);
+            runtime.force_delete(&id);
             let stderr = std::fs::read(&container.stderr_path).unwrap_or_default();
             return Err(run_error(format!(
-                "runc create failed ({created}): {}",
+                "{} create failed ({created}): {}",
+                runtime.name(),
                 tail(&stderr)
             )));
         }
         let pid = read_pid(&pid_file).map_err(|e| {
-            self.force_delete(&id);
+            runtime.force_delete(&id);
             run_error(e)
         })?;
         self.watchdog.arm(pid, started + self.context.run_timeout);
-        let runc_stderr = container.stderr_path.with_file_name("runc-stderr");
-        if let Err(problem) = self.timed_runc(&["start", &id], &runc_stderr) {
+        let runc_stderr = container.stderr_path.with_file_name("runtime-stderr");
+        if let Err(problem) = runtime.timed(&["start", &id], &runc_stderr) {
             self.watchdog.disarm();
-            self.force_delete(&id);
+            runtime.force_delete(&id);
             let _ = wait4(pid);
             return Err(run_error(problem));
         }
         let reaped = wait4(pid);
         let timed_out = self.watchdog.disarm();
-        let deleted = self.timed_runc(&["delete", &id], &runc_stderr);
+        let deleted = runtime.timed(&["delete", &id], &runc_stderr);
         let total = started.elapsed();
 
         let _ = std::fs::remove_file(&pid_file);
         if let Err(problem) = deleted {
-            self.force_delete(&id);
+            runtime.force_delete(&id);
             return Err(run_error(problem));
         }
         let (status, rusage) = reaped.map_err(|e| {
@@ -216,14 +253,16 @@ impl Drop for OciLauncher {
     fn drop(&mut self) {
         // Every run deletes its container; a run interrupted between create and delete leaves
         // one, which goes here with its state and cgroup.
-        if let Ok(entries) = std::fs::read_dir(&self.state_root) {
-            for entry in entries.flatten() {
-                if entry.path().is_dir() {
-                    self.force_delete(&entry.file_name().to_string_lossy());
+        for runtime in [&self.runc, &self.wasm].into_iter().flatten() {
+            if let Ok(entries) = std::fs::read_dir(&runtime.state_root) {
+                for entry in entries.flatten() {
+                    if entry.path().is_dir() {
+                        runtime.force_delete(&entry.file_name().to_string_lossy());
+                    }
                 }
             }
+            let _ = std::fs::remove_dir_all(&runtime.state_root);
         }
-        let _ = std::fs::remove_dir_all(&self.state_root);
         // Unpacked roots are large (a Debian root is 130 MB) and rebuilt from the images.
         let _ = std::fs::remove_dir_all(&self.bundles);
     }

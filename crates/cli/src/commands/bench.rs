@@ -26,8 +26,8 @@ const EXIT_INTERRUPTED: u8 = 130;
 pub enum Preset {
     /// All 13 functions × every available environment, 10 runs each at size paper (minutes).
     Quick,
-    /// The paper's eight environments (containerd when available, else their `process`
-    /// counterparts) × 13 functions × 100 runs at size paper.
+    /// The paper's eight environments (containerd when available, restored before each run as
+    /// the paper did; else their `process` counterparts) × 13 functions × 100 runs at size paper.
     Paper,
 }
 
@@ -71,9 +71,13 @@ pub struct Args {
     #[arg(long, value_name = "SOCKET")]
     containerd_address: Option<PathBuf>,
     /// Restart the private containerd on its pristine state (images imported, no containers)
-    /// before each containerd run, outside the timing, as the paper's scripts did
-    #[arg(long)]
+    /// before each containerd run, outside the timing, as the paper's scripts did [default: on
+    /// for the paper preset]
+    #[arg(long, conflicts_with = "no_restore_containerd")]
     restore_containerd: bool,
+    /// Keep one containerd for the whole bench, also in the paper preset (faster)
+    #[arg(long)]
+    no_restore_containerd: bool,
     /// The run set folder to create [default: results/<date>-<time> in the project]
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     output: Option<PathBuf>,
@@ -110,9 +114,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 || args.runs.is_some()
                 || args.seed.is_some()
                 || args.restore_containerd
+                || args.no_restore_containerd
             {
                 bail!(
-                    "--resume continues the plan recorded in {}; leave out --functions, --environments, --size, --runs, --seed and --restore-containerd",
+                    "--resume continues the plan recorded in {}; leave out --functions, --environments, --size, --runs, --seed and --(no-)restore-containerd",
                     dir.display()
                 );
             }
@@ -239,35 +244,67 @@ fn plan(
                 .map_or(0, |d| d.as_nanos() as u64)
         }),
         prepare: args.prepare.clone(),
-        restore_containerd: args.restore_containerd,
+        restore_containerd: args.restore_containerd
+            || (args.preset == Preset::Paper && !args.no_restore_containerd),
     })
 }
 
-/// The paper's eight environments under containerd when this build has it; else their
-/// `process` counterparts (WasmEdge's interpreter stood in for by wasmi's), said on stderr.
+/// The paper's eight environments under containerd, as the paper ran them, where this machine
+/// can (root, runc, containerd); else their `process` counterparts. WasmEdge's interpreter is
+/// stood in for by wasmi's; what has no counterpart is left out. Both are said on stderr.
 fn paper_environments(available: &[Environment]) -> Vec<String> {
-    let paper = wasmfaas_bench::paper::PAPER_KEYS;
-    let under = |launcher: LauncherKind| -> Vec<String> {
-        paper
-            .iter()
-            .map(|k| format!("{}/{k}", launcher.as_str()))
-            .filter(|name| available.iter().any(|e| &e.to_string() == name))
-            .collect()
+    let has = |name: &str| available.iter().any(|e| e.to_string() == name);
+    let launcher = if has("containerd/wasmtime-aot") && has("containerd/native-distroless") {
+        LauncherKind::Containerd
+    } else {
+        eprintln!(
+            "wasmfaas: note: containerd cannot run here (see `wasmfaas environments`); the paper preset runs the `process` counterparts, a native process standing in for the containers"
+        );
+        LauncherKind::Process
     };
-    let containerd = under(LauncherKind::Containerd);
-    if containerd.len() == paper.len() {
-        return containerd;
-    }
-    eprintln!(
-        "wasmfaas: note: containerd environments are not available in this build; the paper preset runs the `process` counterparts (wasmi standing in for WasmEdge's interpreter, a native process for the containers)"
-    );
-    let mut process = under(LauncherKind::Process);
-    for stand_in in ["process/wasmi-interp", "process/native"] {
-        if available.iter().any(|e| e.to_string() == stand_in) {
-            process.push(stand_in.to_owned());
+    let mut names: Vec<String> = Vec::new();
+    let mut stand_ins = Vec::new();
+    let mut missing = Vec::new();
+    for key in wasmfaas_bench::paper::PAPER_KEYS {
+        let name = format!("{}/{key}", launcher.as_str());
+        let stand_in = match key {
+            "wasmedge-interp" => Some(format!("{}/wasmi-interp", launcher.as_str())),
+            k if k.starts_with("native-") && launcher == LauncherKind::Process => {
+                Some("process/native".to_owned())
+            }
+            _ => None,
+        };
+        if has(&name) {
+            names.push(name);
+        } else if let Some(stand_in) = stand_in.filter(|s| has(s)) {
+            if !names.contains(&stand_in) {
+                stand_ins.push(format!("{stand_in} for {key}"));
+                names.push(stand_in);
+            }
+        } else {
+            missing.push(key);
         }
     }
-    process
+    if !stand_ins.is_empty() || !missing.is_empty() {
+        eprintln!(
+            "wasmfaas: note: the paper preset runs {}{}",
+            if stand_ins.is_empty() {
+                String::new()
+            } else {
+                format!("stand-ins ({})", stand_ins.join(", "))
+            },
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}without {} (not available here)",
+                    if stand_ins.is_empty() { "" } else { "; " },
+                    missing.join(", ")
+                )
+            }
+        );
+    }
+    names
 }
 
 /// `results/<UTC date>-<time>` beside the artifacts folder.
