@@ -388,13 +388,14 @@ fn containerd_accepts_the_deploy_snippet_and_registers_the_runtime() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/containerd/wasmfaas-runtime.toml");
     let socket = dir.path().join("c.sock");
     let config = dir.path().join("config.toml");
-    // The node's own config, as a cluster would have it, importing the snippet; the CRI plugin
-    // (off in the benches' private containerd) is on here: the snippet configures it.
+    // The node's own config, as a cluster would have it (`containerd config default` has the
+    // runc runtime), with the snippet appended as its comment says; the CRI plugin (off in the
+    // benches' private containerd) is on here: the snippet configures it.
     std::fs::write(
         &config,
         format!(
-            "version = 2\nimports = [\"{snippet}\"]\nroot = \"{root}\"\nstate = \"{state}\"\n[grpc]\n  address = \"{socket}\"\n[ttrpc]\n  address = \"{socket}.ttrpc\"\n",
-            snippet = snippet.canonicalize().unwrap().display(),
+            "version = 2\nroot = \"{root}\"\nstate = \"{state}\"\n[grpc]\n  address = \"{socket}\"\n[ttrpc]\n  address = \"{socket}.ttrpc\"\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n{snippet}",
+            snippet = std::fs::read_to_string(&snippet).unwrap(),
             root = dir.path().join("root").display(),
             state = dir.path().join("state").display(),
             socket = socket.display(),
