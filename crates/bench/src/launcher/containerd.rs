@@ -20,7 +20,7 @@ use super::daemon::Containerd;
 use super::watchdog::{Watchdog, wait4};
 use super::{
     Cell, ContainerCell, LaunchContext, Launcher, Measurement, clear_dir, container_cell,
-    container_id, exit_code, run_tool, tail,
+    container_id, measurement, run_tool, tail,
 };
 use crate::{BenchError, LauncherKind};
 
@@ -242,32 +242,23 @@ impl Launcher for ContainerdLauncher {
         if timed_out {
             self.remove(&id);
         }
-        let read = |path: &PathBuf| std::fs::read(path).map_err(|e| BenchError::io(path, e));
-        let stderr = read(&container.stderr_path)?;
         // ctr's own failures (the container was never started) are the launcher's, not the
         // function's: they say "ctr: …".
+        let stderr = std::fs::read(&container.stderr_path)
+            .map_err(|e| BenchError::io(&container.stderr_path, e))?;
         if !timed_out && String::from_utf8_lossy(&stderr).starts_with("ctr: ") {
             self.remove(&id);
             return Err(run_error(tail(&stderr)));
         }
-        let mut stderr_tail = tail(&stderr);
-        if timed_out {
-            stderr_tail = format!(
-                "killed after the run timeout of {:?}. {stderr_tail}",
-                self.context.run_timeout
-            );
-        }
-        Ok(Measurement {
+        // ctr's rusage is its own, not the container's, which lives under the shim.
+        measurement(
+            &self.context,
+            container.files(),
             total,
-            phases: None,
-            exit_code: exit_code(status),
-            stdout: read(&container.stdout_path)?,
-            stderr_tail,
-            // ctr's rusage is its own, not the container's, which lives under the shim.
-            peak_rss_kib: None,
-            output_dir: container.output_dir.clone(),
-            inputs_dir: container.inputs_dir.clone(),
-        })
+            status,
+            None,
+            timed_out,
+        )
     }
 }
 

@@ -205,6 +205,16 @@ impl ContainerCell {
     fn is_wasm(&self) -> bool {
         !self.annotations.is_empty()
     }
+
+    /// Where a run of it leaves its streams and files.
+    fn files(&self) -> RunFiles<'_> {
+        RunFiles {
+            stdout: &self.stdout_path,
+            stderr: &self.stderr_path,
+            output_dir: &self.output_dir,
+            inputs_dir: &self.inputs_dir,
+        }
+    }
 }
 
 /// The annotation naming the engine of a WebAssembly container (crun's and wasmfaas-runtime's).
@@ -336,6 +346,44 @@ fn run_tool(command: &mut std::process::Command) -> Result<(), String> {
             String::from_utf8_lossy(&output.stderr).trim()
         ))
     }
+}
+
+/// Where a finished run left its streams and files.
+struct RunFiles<'a> {
+    stdout: &'a Path,
+    stderr: &'a Path,
+    output_dir: &'a Path,
+    inputs_dir: &'a Path,
+}
+
+/// The measurement of a finished run: its streams read back, and a timeout said in front of
+/// the end of its stderr.
+fn measurement(
+    context: &LaunchContext,
+    files: RunFiles,
+    total: Duration,
+    status: libc::c_int,
+    peak_rss_kib: Option<u64>,
+    timed_out: bool,
+) -> Result<Measurement, BenchError> {
+    let read = |path: &Path| std::fs::read(path).map_err(|e| BenchError::io(path, e));
+    let mut stderr_tail = tail(&read(files.stderr)?);
+    if timed_out {
+        stderr_tail = format!(
+            "killed after the run timeout of {:?}. {stderr_tail}",
+            context.run_timeout
+        );
+    }
+    Ok(Measurement {
+        total,
+        phases: None,
+        exit_code: exit_code(status),
+        stdout: read(files.stdout)?,
+        stderr_tail,
+        peak_rss_kib,
+        output_dir: files.output_dir.to_path_buf(),
+        inputs_dir: files.inputs_dir.to_path_buf(),
+    })
 }
 
 /// Empties a run's output folder, so each run starts from nothing and its check sees only what

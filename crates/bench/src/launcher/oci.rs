@@ -16,7 +16,7 @@ use std::time::Instant;
 use super::watchdog::{Watchdog, wait4};
 use super::{
     Cell, ContainerCell, LaunchContext, Launcher, Measurement, clear_dir, container_cell,
-    container_id, exit_code, run_tool, tail,
+    container_id, measurement, run_tool, tail,
 };
 use crate::{BenchError, LauncherKind};
 
@@ -228,24 +228,15 @@ impl Launcher for OciLauncher {
                 "cannot wait for the container's process {pid}: {e}"
             ))
         })?;
-        let read = |path: &PathBuf| std::fs::read(path).map_err(|e| BenchError::io(path, e));
-        let mut stderr_tail = tail(&read(&container.stderr_path)?);
-        if timed_out {
-            stderr_tail = format!(
-                "killed after the run timeout of {:?}. {stderr_tail}",
-                self.context.run_timeout
-            );
-        }
-        Ok(Measurement {
+        let peak_rss_kib = Some(rusage.ru_maxrss.max(0) as u64);
+        measurement(
+            &self.context,
+            container.files(),
             total,
-            phases: None,
-            exit_code: exit_code(status),
-            stdout: read(&container.stdout_path)?,
-            stderr_tail,
-            peak_rss_kib: Some(rusage.ru_maxrss.max(0) as u64),
-            output_dir: container.output_dir.clone(),
-            inputs_dir: container.inputs_dir.clone(),
-        })
+            status,
+            peak_rss_kib,
+            timed_out,
+        )
     }
 }
 

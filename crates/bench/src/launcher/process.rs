@@ -16,8 +16,8 @@ use wasmfaas_engines::{Engine, Mode};
 
 use super::watchdog::{Watchdog, wait4};
 use super::{
-    Cell, LaunchContext, Launcher, Measurement, clear_dir, exit_code, find_engine,
-    prepare_suite_run, tail,
+    Cell, LaunchContext, Launcher, Measurement, RunFiles, clear_dir, find_engine, measurement,
+    prepare_suite_run,
 };
 use crate::{BenchError, LauncherKind};
 
@@ -145,25 +145,14 @@ impl Launcher for ProcessLauncher {
         // The child is reaped; std's handle must not wait on it again.
         drop(child);
         let (status, rusage) = reaped.map_err(|e| run_error(format!("waiting for it: {e}")))?;
-        let exit_code = exit_code(status);
-        let read = |path: &PathBuf| std::fs::read(path).map_err(|e| BenchError::io(path, e));
-        let mut stderr_tail = tail(&read(&prepared.stderr_path)?);
-        if timed_out {
-            stderr_tail = format!(
-                "killed after the run timeout of {:?}. {stderr_tail}",
-                self.context.run_timeout
-            );
-        }
-        Ok(Measurement {
-            total,
-            phases: None,
-            exit_code,
-            stdout: read(&prepared.stdout_path)?,
-            stderr_tail,
-            // Linux reports ru_maxrss in KiB.
-            peak_rss_kib: Some(rusage.ru_maxrss.max(0) as u64),
-            output_dir: prepared.output_dir.clone(),
-            inputs_dir: prepared.inputs_dir.clone(),
-        })
+        let files = RunFiles {
+            stdout: &prepared.stdout_path,
+            stderr: &prepared.stderr_path,
+            output_dir: &prepared.output_dir,
+            inputs_dir: &prepared.inputs_dir,
+        };
+        // Linux reports ru_maxrss in KiB.
+        let peak_rss_kib = Some(rusage.ru_maxrss.max(0) as u64);
+        measurement(&self.context, files, total, status, peak_rss_kib, timed_out)
     }
 }
