@@ -2,11 +2,10 @@
 //! `ctr image import` and `skopeo copy oci-archive:` read.
 use std::path::Path;
 
-use ocidir::oci_spec::image::{
-    Descriptor, ImageIndex, ImageIndexBuilder, ImageManifest, SCHEMA_VERSION,
-};
+use ocidir::oci_spec::image::{Descriptor, ImageIndexBuilder, SCHEMA_VERSION};
 
 use crate::ImageError;
+use crate::bundle::tagged_manifest;
 
 /// Writes the image tagged `tag` of the layout at `layout` to the archive `dest`: `oci-layout`,
 /// an `index.json` naming only it, and the blobs it references.
@@ -19,24 +18,7 @@ pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), Image
         let path = path.to_path_buf();
         move |source| ImageError::Io { path, source }
     };
-    let index_path = layout.join("index.json");
-    let index = ImageIndex::from_file(&index_path).map_err(|e| {
-        bad(
-            &index_path,
-            format!("not an OCI image layout ({e}); write one with `wasmfaas images`"),
-        )
-    })?;
-    let descriptor: Descriptor = index
-        .manifests()
-        .iter()
-        .find(|d| {
-            d.annotations()
-                .as_ref()
-                .and_then(|a| a.get("org.opencontainers.image.ref.name"))
-                .is_some_and(|name| name == tag)
-        })
-        .cloned()
-        .ok_or_else(|| bad(layout, format!("no image tagged {tag:?} in this layout")))?;
+    let (descriptor, manifest) = tagged_manifest(layout, tag)?;
     let blob_name = |d: &Descriptor| {
         format!(
             "blobs/{}/{}",
@@ -44,9 +26,6 @@ pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), Image
             d.digest().digest()
         )
     };
-    let manifest_path = layout.join(blob_name(&descriptor));
-    let manifest = ImageManifest::from_file(&manifest_path)
-        .map_err(|e| bad(&manifest_path, format!("unreadable manifest of {tag}: {e}")))?;
     let single = ImageIndexBuilder::default()
         .schema_version(SCHEMA_VERSION)
         .manifests(vec![descriptor.clone()])

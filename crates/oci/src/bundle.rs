@@ -3,7 +3,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ocidir::oci_spec::image::{ImageConfiguration, ImageIndex, ImageManifest, MediaType};
+use ocidir::oci_spec::image::{
+    Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
+};
 use ocidir::oci_spec::runtime::{Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec};
 
 use crate::ImageError;
@@ -169,15 +171,11 @@ pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageEr
     })
 }
 
-fn blob_path(layout: &Path, digest: &ocidir::oci_spec::image::Digest) -> PathBuf {
-    layout
-        .join("blobs")
-        .join(digest.algorithm().as_ref())
-        .join(digest.digest())
-}
-
-/// The manifest of the image tagged `tag`, and what its config says about running it.
-fn read_image(layout: &Path, tag: &str) -> Result<(ImageManifest, ImageRun), ImageError> {
+/// The index descriptor and the manifest of the image tagged `tag` in the layout at `layout`.
+pub(crate) fn tagged_manifest(
+    layout: &Path,
+    tag: &str,
+) -> Result<(Descriptor, ImageManifest), ImageError> {
     let bad = |path: &Path, problem: String| ImageError::Input {
         path: path.to_path_buf(),
         problem,
@@ -198,16 +196,35 @@ fn read_image(layout: &Path, tag: &str) -> Result<(ImageManifest, ImageRun), Ima
                 .and_then(|a| a.get("org.opencontainers.image.ref.name"))
                 .is_some_and(|name| name == tag)
         })
+        .cloned()
         .ok_or_else(|| {
             bad(
                 layout,
                 format!("no image tagged {tag:?} in this layout; `wasmfaas images` writes it"),
             )
         })?;
-    let blob = |digest| blob_path(layout, digest);
-    let manifest_path = blob(descriptor.digest());
+    let manifest_path = blob_path(layout, descriptor.digest());
     let manifest = ImageManifest::from_file(&manifest_path)
         .map_err(|e| bad(&manifest_path, format!("unreadable manifest of {tag}: {e}")))?;
+    Ok((descriptor, manifest))
+}
+
+/// Where the blob of `digest` is in the layout at `layout`.
+pub(crate) fn blob_path(layout: &Path, digest: &ocidir::oci_spec::image::Digest) -> PathBuf {
+    layout
+        .join("blobs")
+        .join(digest.algorithm().as_ref())
+        .join(digest.digest())
+}
+
+/// The manifest of the image tagged `tag`, and what its config says about running it.
+fn read_image(layout: &Path, tag: &str) -> Result<(ImageManifest, ImageRun), ImageError> {
+    let bad = |path: &Path, problem: String| ImageError::Input {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let (_, manifest) = tagged_manifest(layout, tag)?;
+    let blob = |digest| blob_path(layout, digest);
     let config_path = blob(manifest.config().digest());
     let config = ImageConfiguration::from_file(&config_path).map_err(|e| {
         bad(
