@@ -13,8 +13,9 @@ pub const WASM_TARGET: &str = "wasm32-wasip1";
 /// The native target: static binaries that run in any container base, even `scratch`.
 pub const NATIVE_TARGET: &str = "x86_64-unknown-linux-musl";
 
-/// Programs built with the suite that are not functions of it: the WASI conformance program.
-pub const TOOLS: &[&str] = &["conformance"];
+/// Programs built with the suite that are not functions of it: the WASI conformance program, and
+/// the sandbox container of the CRI test.
+pub const TOOLS: &[&str] = &["conformance", "pause"];
 
 /// Why the suite could not be built.
 #[derive(Debug, thiserror::Error)]
