@@ -94,6 +94,16 @@ fn leftovers(dir: &Path) -> Vec<String> {
             level = next;
         }
     }
+    // The runc shim's runtime state folder of our containerd namespaces.
+    for state in std::fs::read_dir("/run/containerd/runc")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if state.file_name().to_string_lossy().starts_with("wasmfaas-") {
+            found.push(format!("runtime state {}", state.path().display()));
+        }
+    }
     for folder in ["runc", "bundles", "containerd"] {
         let path = dir.join("work").join(folder);
         if path.exists() {

@@ -274,9 +274,10 @@ impl Drop for ContainerdLauncher {
             }
         }
         // The private daemon stops (and cleans up) when dropped; then the namespace's cgroup
-        // folders are empty and can go.
+        // folders and the shim's runtime state folder are empty and can go.
         if self.daemon.take().is_some() {
             super::daemon::remove_cgroups(&self.namespace);
+            super::daemon::remove_shim_state(&self.namespace);
         }
     }
 }

@@ -278,6 +278,17 @@ pub(crate) fn unmount_under(dir: &Path) {
     }
 }
 
+/// Where containerd's runc shim keeps the runtime's state (`--root`), one folder per namespace.
+pub(crate) const SHIM_RUNTIME_ROOT: &str = "/run/containerd/runc";
+
+/// Removes the runtime state folder of namespace `name`: the runc shim makes one per namespace
+/// and leaves it, empty, after its last container.
+pub(crate) fn remove_shim_state(name: &str) {
+    // remove_dir, not remove_dir_all: a folder still holding a container's state is not ours
+    // to delete.
+    let _ = std::fs::remove_dir(Path::new(SHIM_RUNTIME_ROOT).join(name));
+}
+
 /// Removes the (empty) cgroup folders called `name` at the top of each hierarchy: containerd
 /// makes one per namespace and leaves it when the daemon stops.
 pub(crate) fn remove_cgroups(name: &str) {
