@@ -1,0 +1,671 @@
+//! The runtime as a Kubernetes node runs it: containerd started with `deploy/`'s config snippet
+//! appended to a node config, and pods run through its CRI API with the runtime handler
+//! `wasmfaas`, the calls the kubelet makes (RunPodSandbox, CreateContainer, StartContainer,
+//! ContainerStatus, then Remove/Stop/RemovePodSandbox). The pod's sandbox is the suite's `pause`
+//! program and its containers the suite's matmul as a wasmtime AOT image and as a native
+//! image, each output checked.
+//!
+//! Needs root, containerd and the built suite; without them the test says why it skips (and
+//! fails under CI=true, so a CI run never passes without running it).
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use k8s_cri::v1::image_service_client::ImageServiceClient;
+use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
+use k8s_cri::v1::{
+    ContainerConfig, ContainerMetadata, ContainerState, ContainerStatusRequest,
+    CreateContainerRequest, ImageSpec, ImageStatusRequest, LinuxContainerConfig,
+    LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, Mount,
+    NamespaceMode, NamespaceOption, PodSandboxConfig, PodSandboxMetadata, RemoveContainerRequest,
+    RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest, StopPodSandboxRequest,
+    VersionRequest,
+};
+use tonic::transport::{Channel, Endpoint};
+use wasmfaas_oci::{Images, Variant};
+use wasmfaas_suite::Size;
+
+/// The runtime handler the snippet registers.
+const HANDLER: &str = "wasmfaas";
+/// The repository the test's images are imported under, in containerd's `k8s.io` namespace.
+const REPOSITORY: &str = "docker.io/wasmfaas/suite";
+/// The longest a pod may take to run before the test fails (never hangs).
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/runtime is two levels below the project root")
+        .to_path_buf()
+}
+
+/// Whether the test can run here: root, containerd and ctr, and the built suite. Under CI it
+/// must.
+fn can_run() -> bool {
+    let root = project_root().join("artifacts");
+    // SAFETY: geteuid has no preconditions.
+    let missing = if unsafe { libc::geteuid() } != 0 {
+        Some("root (containerd, namespaces, cgroups)".to_owned())
+    } else if let Some(tool) = ["containerd", "ctr"]
+        .into_iter()
+        .find(|t| Command::new(t).arg("--version").output().is_err())
+    {
+        Some(format!("{tool} (apt-get install containerd)"))
+    } else {
+        ["native/pause", "native/matmul", "aot/wasmtime/matmul.cwasm"]
+            .into_iter()
+            .find(|a| !root.join(a).is_file())
+            .map(|a| format!("artifacts/{a} (build the suite: cargo run --release -- build)"))
+    };
+    let Some(missing) = missing else {
+        return true;
+    };
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "the CRI test needs {missing}; CI provides it"
+    );
+    eprintln!("skipped: the CRI test needs {missing}");
+    false
+}
+
+/// A private containerd configured as a node would be: its own config with the runc runtime,
+/// the CRI plugin on, and the deploy snippet appended as the snippet's comment says.
+struct Node {
+    dir: tempfile::TempDir,
+    containerd: Child,
+}
+
+impl Node {
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("c.sock")
+    }
+
+    fn start() -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let snippet =
+            std::fs::read_to_string(project_root().join("deploy/containerd/wasmfaas-runtime.toml"))
+                .unwrap();
+        // The snippet names where a node installs the binary; here it is the one just built,
+        // as an operator would edit the path to their install.
+        let installed = "/usr/local/bin/wasmfaas-runtime";
+        assert!(
+            snippet.contains(installed),
+            "the snippet's BinaryName moved: {snippet}"
+        );
+        let snippet = snippet.replace(installed, env!("CARGO_BIN_EXE_wasmfaas-runtime"));
+        // The shim's runtime state goes under the test's folder rather than the node-wide
+        // /run/containerd/runc, so the test can see that nothing is left in it.
+        let options = "SystemdCgroup = false";
+        assert!(
+            snippet.contains(options),
+            "the snippet's options moved: {snippet}"
+        );
+        let snippet = snippet.replace(
+            options,
+            &format!(
+                "{options}\n    Root = \"{}\"",
+                dir.path().join("runtime").display()
+            ),
+        );
+        let node_config = format!(
+            r#"version = 2
+root = "{root}"
+state = "{state}"
+[grpc]
+  address = "{socket}"
+[ttrpc]
+  address = "{socket}.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  # The sandbox image is the suite's pause program: no registry is reached.
+  sandbox_image = "{REPOSITORY}:pause-native-static"
+  # The kubelet's sandboxes ask for oom_score_adj -998, which needs CAP_SYS_RESOURCE; the
+  # machines this test runs on (CI's too) withhold it from root, as a rootless node does.
+  # runc fails the same way without this.
+  restrict_oom_score_adj = true
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+"#,
+            root = dir.path().join("root").display(),
+            state = dir.path().join("state").display(),
+            socket = dir.path().join("c.sock").display(),
+        );
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, node_config + &snippet).unwrap();
+        let containerd = Command::new("containerd")
+            .arg("--config")
+            .arg(&config)
+            .arg("--log-level")
+            .arg("info")
+            .stdout(std::fs::File::create(dir.path().join("containerd.log")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("containerd.err")).unwrap())
+            .spawn()
+            .unwrap();
+        let node = Node { dir, containerd };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !node.ctr(&["version"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "containerd did not start with the snippet:\n{}",
+                node.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        node
+    }
+
+    fn ctr(&self, args: &[&str]) -> Output {
+        Command::new("ctr")
+            .arg("--address")
+            .arg(self.socket())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("containerd.err")).unwrap_or_default()
+            + &std::fs::read_to_string(self.dir.path().join("containerd.log")).unwrap_or_default()
+    }
+
+    /// Writes `function`'s image of `variant` and imports it where the CRI plugin finds images
+    /// (namespace `k8s.io`), as `ctr -n k8s.io image import` loads images on a node.
+    fn import(&self, function: &str, variant: &Variant, program: &Path) -> String {
+        let layout = self.dir.path().join("images");
+        let images = Images::open(&layout).unwrap();
+        let built = images.write(function, variant, program).unwrap();
+        let archive = self.dir.path().join(format!("{}.tar", built.tag));
+        wasmfaas_oci::export_archive(&layout, &built.tag, &archive).unwrap();
+        let out = self.ctr(&[
+            "--namespace",
+            "k8s.io",
+            "image",
+            "import",
+            "--all-platforms",
+            "--base-name",
+            REPOSITORY,
+            archive.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "import of {}: {}",
+            built.tag,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("{REPOSITORY}:{}", built.tag)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.containerd.kill();
+        let _ = self.containerd.wait();
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(self.dir.path().join("state"))
+            .status();
+        // The runtime makes the CRI's cgroup parent (`/k8s.io`) in every hierarchy and, like
+        // runc, leaves it; rmdir removes it only when no container is left in it.
+        for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(hierarchy.path().join("k8s.io"));
+        }
+    }
+}
+
+/// The CRI's two services over containerd's socket, driven synchronously.
+struct Cri {
+    tokio: tokio::runtime::Runtime,
+    runtime: RuntimeServiceClient<Channel>,
+    images: ImageServiceClient<Channel>,
+}
+
+impl Cri {
+    fn connect(socket: &Path) -> Cri {
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let socket = socket.to_path_buf();
+        // The URI is a placeholder: every connection goes to the Unix socket.
+        let channel = tokio
+            .block_on(
+                Endpoint::try_from("http://[::]:50051")
+                    .unwrap()
+                    .connect_with_connector(tower::service_fn(move |_| {
+                        let socket = socket.clone();
+                        async move {
+                            let stream = tokio::net::UnixStream::connect(socket).await?;
+                            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+                        }
+                    })),
+            )
+            .expect("cannot connect to containerd's CRI socket");
+        Cri {
+            tokio,
+            runtime: RuntimeServiceClient::new(channel.clone()),
+            images: ImageServiceClient::new(channel),
+        }
+    }
+}
+
+/// A pod's sandbox config: host network (no CNI on a test node), the given annotations.
+fn sandbox_config(name: &str, logs: &Path, annotations: &[(&str, &str)]) -> PodSandboxConfig {
+    PodSandboxConfig {
+        metadata: Some(PodSandboxMetadata {
+            name: name.into(),
+            uid: format!("{name}-{}", std::process::id()),
+            namespace: "wasmfaas-test".into(),
+            attempt: 0,
+        }),
+        hostname: String::new(),
+        log_directory: logs.display().to_string(),
+        annotations: annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        linux: Some(LinuxPodSandboxConfig {
+            security_context: Some(LinuxSandboxSecurityContext {
+                namespace_options: Some(namespaces()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn namespaces() -> NamespaceOption {
+    NamespaceOption {
+        network: NamespaceMode::Node as i32,
+        pid: NamespaceMode::Container as i32,
+        ipc: NamespaceMode::Pod as i32,
+        ..Default::default()
+    }
+}
+
+/// How a container of the pod ended.
+struct Finished {
+    exit_code: i32,
+    stdout: String,
+    stderr: String,
+    reason: String,
+}
+
+/// Reads a CRI container log (`<time> <stream> <P|F> <text>` per line) back into its streams.
+fn read_cri_log(path: &Path) -> (String, String) {
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
+        let mut fields = line.splitn(4, ' ');
+        let (_, stream, tag, text) = (
+            fields.next(),
+            fields.next().unwrap_or(""),
+            fields.next().unwrap_or(""),
+            fields.next().unwrap_or(""),
+        );
+        let to = if stream == "stderr" {
+            &mut stderr
+        } else {
+            &mut stdout
+        };
+        to.push_str(text);
+        if tag == "F" {
+            to.push('\n');
+        }
+    }
+    (stdout, stderr)
+}
+
+/// One container of a pod to run: its name, image, arguments, mounts and the pod's
+/// annotations.
+struct PodRun<'a> {
+    name: &'a str,
+    image: &'a str,
+    args: Vec<String>,
+    mounts: Vec<Mount>,
+    annotations: &'a [(&'a str, &'a str)],
+    logs: PathBuf,
+}
+
+/// Awaits one CRI call, never longer than [`LIMIT`] (a hung shim fails the test, not hangs it).
+async fn call<T>(
+    what: &str,
+    name: &str,
+    call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(LIMIT, call).await {
+        Ok(Ok(response)) => Ok(response.into_inner()),
+        Ok(Err(status)) => Err(format!("{what} {name}: {}", status.message())),
+        Err(_) => Err(format!("{what} {name}: no answer within {LIMIT:?}")),
+    }
+}
+
+/// Runs one pod with one container to its end and removes both, as the kubelet runs a Job's
+/// pod. The image must be imported already. An error is the first call that failed, with the
+/// message containerd gave.
+fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Finished, String> {
+    let name = run.name;
+    std::fs::create_dir_all(&run.logs).unwrap();
+    let sandbox = sandbox_config(name, &run.logs, run.annotations);
+    let image = ImageSpec {
+        image: run.image.into(),
+        ..Default::default()
+    };
+    let Cri {
+        tokio,
+        runtime,
+        images,
+    } = cri;
+    tokio.block_on(async {
+        let status = call(
+            "ImageStatus",
+            name,
+            images.image_status(ImageStatusRequest {
+                image: Some(image.clone()),
+                verbose: false,
+            }),
+        )
+        .await?;
+        if status.image.is_none() {
+            return Err(format!(
+                "the CRI plugin does not see the imported image {}",
+                run.image
+            ));
+        }
+        let pod = call(
+            "RunPodSandbox",
+            name,
+            runtime.run_pod_sandbox(RunPodSandboxRequest {
+                config: Some(sandbox.clone()),
+                runtime_handler: HANDLER.into(),
+            }),
+        )
+        .await?
+        .pod_sandbox_id;
+        let finished = run_container(runtime, &pod, sandbox, image, run).await;
+        // Stopped and removed whatever happened, as the kubelet does, before the verdict.
+        let stopped = call(
+            "StopPodSandbox",
+            name,
+            runtime.stop_pod_sandbox(StopPodSandboxRequest {
+                pod_sandbox_id: pod.clone(),
+            }),
+        )
+        .await;
+        let removed = call(
+            "RemovePodSandbox",
+            name,
+            runtime.remove_pod_sandbox(RemovePodSandboxRequest {
+                pod_sandbox_id: pod,
+            }),
+        )
+        .await;
+        let finished = finished?;
+        stopped?;
+        removed?;
+        Ok(finished)
+    })
+}
+
+/// Creates, starts and waits for the pod's one container, reads its log and removes it.
+async fn run_container(
+    runtime: &mut RuntimeServiceClient<Channel>,
+    pod: &str,
+    sandbox: PodSandboxConfig,
+    image: ImageSpec,
+    run: &PodRun<'_>,
+) -> Result<Finished, String> {
+    let name = run.name;
+    let container = call(
+        "CreateContainer",
+        name,
+        runtime.create_container(CreateContainerRequest {
+            pod_sandbox_id: pod.into(),
+            config: Some(ContainerConfig {
+                metadata: Some(ContainerMetadata {
+                    name: name.into(),
+                    attempt: 0,
+                }),
+                image: Some(image),
+                args: run.args.clone(),
+                mounts: run.mounts.clone(),
+                log_path: format!("{name}.log"),
+                linux: Some(LinuxContainerConfig {
+                    security_context: Some(LinuxContainerSecurityContext {
+                        namespace_options: Some(namespaces()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            sandbox_config: Some(sandbox),
+        }),
+    )
+    .await?
+    .container_id;
+    let finished = async {
+        call(
+            "StartContainer",
+            name,
+            runtime.start_container(StartContainerRequest {
+                container_id: container.clone(),
+            }),
+        )
+        .await?;
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            let status = call(
+                "ContainerStatus",
+                name,
+                runtime.container_status(ContainerStatusRequest {
+                    container_id: container.clone(),
+                    verbose: false,
+                }),
+            )
+            .await?
+            .status
+            .ok_or_else(|| format!("ContainerStatus {name}: no status"))?;
+            if status.state == ContainerState::ContainerExited as i32 {
+                let (stdout, stderr) = read_cri_log(&run.logs.join(format!("{name}.log")));
+                return Ok(Finished {
+                    exit_code: status.exit_code,
+                    stdout,
+                    stderr,
+                    reason: format!("{} {}", status.reason, status.message),
+                });
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{name} did not finish within {LIMIT:?}: its status is {status:?}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    .await;
+    call(
+        "RemoveContainer",
+        name,
+        runtime.remove_container(RemoveContainerRequest {
+            container_id: container,
+        }),
+    )
+    .await?;
+    finished
+}
+
+#[test]
+fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
+    if !can_run() {
+        return;
+    }
+    let node = Node::start();
+    let artifacts = project_root().join("artifacts");
+
+    // The snippet loaded: the CRI plugin is up and the handler has the runtime's path and the
+    // annotations it reads.
+    let plugins = String::from_utf8_lossy(&node.ctr(&["plugins", "ls"]).stdout).into_owned();
+    let cri_plugin = plugins
+        .lines()
+        .find(|l| l.contains("io.containerd.grpc.v1") && l.contains(" cri "))
+        .unwrap_or_else(|| panic!("no CRI plugin:\n{plugins}"));
+    assert!(cri_plugin.trim_end().ends_with("ok"), "{cri_plugin}");
+    let logged = node.log();
+    let config_line = logged
+        .lines()
+        .find(|l| l.contains("Start cri plugin with config"))
+        .unwrap_or_else(|| panic!("containerd logged no CRI config:\n{logged}"));
+    for needle in [
+        "wasmfaas:{Type:io.containerd.runc.v2",
+        &format!("BinaryName:{}", env!("CARGO_BIN_EXE_wasmfaas-runtime")),
+        "PodAnnotations:[run.oci.handler wasmfaas.mode module.wasm.image/variant]",
+    ] {
+        assert!(
+            config_line.contains(needle),
+            "{needle:?} not in {config_line}"
+        );
+    }
+
+    node.import(
+        "pause",
+        &Variant::NativeStatic,
+        &artifacts.join("native/pause"),
+    );
+    let wasm_image = node.import(
+        "matmul",
+        &Variant::Aot("wasmtime".into()),
+        &artifacts.join("aot/wasmtime/matmul.cwasm"),
+    );
+    let native_image = node.import(
+        "matmul",
+        &Variant::NativeDistroless,
+        &artifacts.join("native/matmul"),
+    );
+
+    let mut cri = Cri::connect(&node.socket());
+    let version = cri
+        .tokio
+        .block_on(cri.runtime.version(VersionRequest::default()))
+        .unwrap()
+        .into_inner();
+    assert_eq!(version.runtime_name, "containerd", "{version:?}");
+
+    let matmul = wasmfaas_suite::find("matmul").unwrap();
+    let size = Size::Small;
+    for (name, image, annotations) in [
+        (
+            "matmul-wasm",
+            &wasm_image,
+            &[("run.oci.handler", "wasmtime"), ("wasmfaas.mode", "aot")][..],
+        ),
+        ("matmul-native", &native_image, &[][..]),
+    ] {
+        let io = node.dir.path().join(name);
+        let (input, output) = (io.join("input"), io.join("output"));
+        std::fs::create_dir_all(&input).unwrap();
+        std::fs::create_dir_all(&output).unwrap();
+        let mounts = vec![
+            Mount {
+                container_path: "/input".into(),
+                host_path: input.display().to_string(),
+                readonly: true,
+                ..Default::default()
+            },
+            Mount {
+                container_path: "/output".into(),
+                host_path: output.display().to_string(),
+                ..Default::default()
+            },
+        ];
+        let finished = run_pod(
+            &mut cri,
+            &PodRun {
+                name,
+                image,
+                args: matmul.args(size, "/input", "/output"),
+                mounts,
+                annotations,
+                logs: io.join("logs"),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}\ncontainerd:\n{}", node.log()));
+        assert_eq!(
+            finished.exit_code,
+            0,
+            "{name} through the CRI: {} stderr: {}\ncontainerd:\n{}",
+            finished.reason,
+            finished.stderr,
+            node.log()
+        );
+        wasmfaas_suite::check(matmul, size, finished.stdout.as_bytes(), &output, &input)
+            .unwrap_or_else(|e| panic!("{name} through the CRI: {e}"));
+    }
+
+    // A pod that asks for an engine the runtime does not have: the runtime fails create with
+    // its own message, which containerd passes on, and the shim does not hang.
+    let refused = run_pod(
+        &mut cri,
+        &PodRun {
+            name: "unknown-engine",
+            image: &wasm_image,
+            args: Vec::new(),
+            mounts: Vec::new(),
+            annotations: &[("run.oci.handler", "wasmtime-nightly")],
+            logs: node.dir.path().join("unknown-engine"),
+        },
+    );
+    let error = refused.err().expect("a pod with an unknown engine ran");
+    assert!(
+        error.contains("annotation run.oci.handler=wasmtime-nightly: unknown engine"),
+        "{error}"
+    );
+
+    // Nothing of the pods is left: no container or task in containerd, no state in the
+    // runtime's root, no shim, no mount, no cgroup.
+    let listed = |what: &str| {
+        let listed = node.ctr(&["--namespace", "k8s.io", what, "ls", "--quiet"]);
+        String::from_utf8_lossy(&listed.stdout).trim().to_owned()
+    };
+    assert_eq!(listed("containers"), "");
+    assert_eq!(listed("tasks"), "");
+    let states: Vec<_> = std::fs::read_dir(node.dir.path().join("runtime/k8s.io"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(states.is_empty(), "runtime state left: {states:?}");
+    assert_eq!(shims(&node.socket()), Vec::<String>::new());
+    let cgroups: Vec<_> = std::fs::read_dir("/sys/fs/cgroup")
+        .unwrap()
+        .flatten()
+        .flat_map(|h| {
+            std::fs::read_dir(h.path().join("k8s.io"))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|c| c.path().is_dir())
+        .map(|c| c.path())
+        .collect();
+    assert!(cgroups.is_empty(), "cgroups left: {cgroups:?}");
+}
+
+/// The shims still serving containerd at `socket`.
+fn shims(socket: &Path) -> Vec<String> {
+    let needle = socket.as_os_str().as_encoded_bytes();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+        .filter(|cmdline| {
+            cmdline.starts_with(b"/usr/bin/containerd-shim")
+                && cmdline.windows(needle.len()).any(|w| w == needle)
+        })
+        .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
+        .collect()
+}
