@@ -322,11 +322,14 @@ fn a_4_gib_allocation_is_refused_under_max_memory() {
     let dir = tempfile::tempdir().unwrap();
     let path = module(dir.path(), "grow", GROW_4_GIB);
     let cache = dir.path().join("cache");
-    for (engine, mode) in [
+    let engines = [
         ("wasmtime", "jit"),
         ("wasmtime", "aot"),
         ("wasmi", "interp"),
-    ] {
+        ("wasmer", "jit"),
+        ("wasmer", "aot"),
+    ];
+    for (engine, mode) in engines {
         let out = wasmfaas(&[
             "run",
             "--engine",
@@ -342,28 +345,29 @@ fn a_4_gib_allocation_is_refused_under_max_memory() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(137), "{engine}-{mode}: {stderr}");
         assert!(
-            stderr.contains("over the limit of 64 MiB"),
+            stderr.contains("it asked for 4096 MiB of memory, over the limit of 64 MiB"),
             "{engine}-{mode}: {stderr}"
         );
     }
-    // wasmer cannot limit memory yet: it says so rather than running unlimited.
-    let out = wasmfaas(&[
-        "run",
-        "--engine",
-        "wasmer",
-        "--max-memory",
-        "64MiB",
-        path.to_str().unwrap(),
-    ]);
-    assert_clear_error(&out, &["--max-memory is not supported on wasmer"]);
     // Without the limit the same module gets its memory.
-    let out = wasmfaas(&["run", path.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for (engine, mode) in engines {
+        let out = wasmfaas(&[
+            "run",
+            "--engine",
+            engine,
+            "--mode",
+            mode,
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{engine}-{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod limits;
 mod native;
 mod program;
 mod wasmer_engine;
+mod wasmer_limits;
 mod wasmi_engine;
 mod wasmtime_engine;
 

@@ -71,6 +71,11 @@ impl MemoryGuard {
         }
     }
 
+    /// The limit in bytes, if there is one.
+    pub(crate) fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
     /// Whether memory may grow to `desired` bytes.
     pub(crate) fn allow(&mut self, desired: usize) -> bool {
         match self.limit {

@@ -2,15 +2,16 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use wasmer::sys::{Cranelift, CraneliftOptLevel, EngineBuilder};
+use wasmer::sys::{Cranelift, CraneliftOptLevel, EngineBuilder, NativeEngineExt};
 use wasmer::{Module, Store};
 use wasmer_wasix::virtual_fs::{self, MountFileSystem, host_fs};
 use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
 use wasmer_wasix::{Pipe, WasiEnv, WasiError};
 
+use crate::wasmer_limits::RunLimit;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
-    ProgramKind, StdoutMode,
+    ProgramKind, StdoutMode, Stopped,
 };
 
 const NAME: &str = "wasmer";
@@ -19,7 +20,8 @@ const NAME: &str = "wasmer";
 pub(crate) const ARTIFACT_MAGIC: &[u8] = b"wasmer-universal";
 
 /// The wasmer engine, embedded. Its engine and the tokio runtime wasmer-wasix needs are made
-/// once per process; each run loads the module and gets a fresh store and WASI environment.
+/// once per process; each run loads the module and gets a fresh store and WASI environment, and
+/// a run with a memory limit gets tunables of its own (`wasmer_limits.rs`).
 #[derive(Default)]
 pub struct WasmerEngine {
     ready: OnceLock<(wasmer::Engine, tokio::runtime::Runtime)>,
@@ -176,15 +178,18 @@ impl Engine for WasmerEngine {
                 "wasmer cannot interrupt a running guest: enforce the time limit outside the engine",
             ));
         }
-        if invocation.limits.max_memory.is_some() {
-            return Err(engine_error(
-                "--max-memory is not supported on wasmer yet (use wasmtime or wasmi)",
-            ));
-        }
         let (program, mut phases) = (&loaded.program, loaded.phases);
         let module: &Module = loaded.module(NAME)?;
         let (engine, runtime) = self.ready()?;
         let started = Instant::now();
+        // Tunables are the engine's, and the engine is shared by every run, so a limited run
+        // instantiates through its own handle on it (same compiled code, its own tunables). A
+        // run without a limit uses wasmer's tunables, so its memories are wasmer's own.
+        let memory_limit = invocation.limits.max_memory.map(RunLimit::new);
+        let mut engine = engine.clone();
+        if let Some(limit) = &memory_limit {
+            engine.set_tunables(limit.tunables());
+        }
         EngineError::check_wasi_imports(
             &program.source,
             module
@@ -225,10 +230,19 @@ impl Engine for WasmerEngine {
             builder = builder.stdout(Box::new(writer));
             captured = Some(reader);
         }
-        let mut store = Store::new(engine.clone());
+        let mut store = Store::new(engine);
         let (instance, wasi_env) = builder
             .instantiate(module.clone(), &mut store)
-            .map_err(engine_error)?;
+            .map_err(|e| match memory_limit.as_ref().and_then(RunLimit::stopped) {
+                // wasmer's message buries the refusal under three layers of its own: say it plainly.
+                Some(Stopped::MemoryLimit { limit, requested }) => engine_error(format!(
+                    "cannot instantiate {}: it asks for {} MiB of memory, over the limit of {} MiB (--max-memory); raise the limit",
+                    program.source.display(),
+                    requested >> 20,
+                    limit >> 20
+                )),
+                _ => engine_error(e),
+            })?;
         let start = instance
             .exports
             .get_function("_start")
@@ -238,7 +252,7 @@ impl Engine for WasmerEngine {
         let started = Instant::now();
         let result = start.call(&mut store, &[]);
         phases.execute = started.elapsed();
-        let (exit_code, trap) = match result {
+        let (mut exit_code, trap) = match result {
             Ok(_) => (0, None),
             Err(e) => match e.downcast_ref::<WasiError>() {
                 Some(WasiError::Exit(code)) => (code.raw(), None),
@@ -247,6 +261,14 @@ impl Engine for WasmerEngine {
         };
         wasi_env.on_exit(&mut store, Some(ExitCode::from(exit_code as u16)));
         drop(store);
+        // A guest whose growth was refused traps or exits non-zero, depending on how it handles
+        // the failure; one that copes and exits 0 was not stopped.
+        let stopped = memory_limit
+            .and_then(|limit| limit.stopped())
+            .filter(|_| exit_code != 0);
+        if let Some(stopped) = stopped {
+            exit_code = stopped.exit_code();
+        }
         let stdout = captured.map(|mut reader| {
             let (mut out, mut chunk) = (Vec::new(), vec![0u8; 1 << 16]);
             while let Some(n @ 1..) = reader.try_read(&mut chunk) {
@@ -259,7 +281,7 @@ impl Engine for WasmerEngine {
             trap,
             stdout,
             phases,
-            stopped: None,
+            stopped,
         })
     }
 }
