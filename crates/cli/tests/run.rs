@@ -329,38 +329,26 @@ fn a_4_gib_allocation_is_refused_under_max_memory() {
         ("wasmer", "jit"),
         ("wasmer", "aot"),
     ];
-    for (engine, mode) in engines {
-        let out = wasmfaas(&[
-            "run",
-            "--engine",
-            engine,
-            "--mode",
-            mode,
-            "--max-memory",
-            "64MiB",
+    let run = |engine: &str, mode: &str, limit: &[&str]| {
+        let mut args = vec!["run", "--engine", engine, "--mode", mode];
+        args.extend_from_slice(limit);
+        args.extend([
             "--cache-dir",
             cache.to_str().unwrap(),
             path.to_str().unwrap(),
         ]);
+        wasmfaas(&args)
+    };
+    for (engine, mode) in engines {
+        let out = run(engine, mode, &["--max-memory", "64MiB"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(137), "{engine}-{mode}: {stderr}");
         assert!(
             stderr.contains("it asked for 4096 MiB of memory, over the limit of 64 MiB"),
             "{engine}-{mode}: {stderr}"
         );
-    }
-    // Without the limit the same module gets its memory.
-    for (engine, mode) in engines {
-        let out = wasmfaas(&[
-            "run",
-            "--engine",
-            engine,
-            "--mode",
-            mode,
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            path.to_str().unwrap(),
-        ]);
+        // Without the limit the same module gets its memory.
+        let out = run(engine, mode, &[]);
         assert_eq!(
             out.status.code(),
             Some(0),

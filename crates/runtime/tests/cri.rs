@@ -25,20 +25,15 @@ use tonic::transport::{Channel, Endpoint};
 use wasmfaas_oci::{Images, Variant};
 use wasmfaas_suite::Size;
 
+mod common;
+use common::project_root;
+
 /// The runtime handler the snippet registers.
 const HANDLER: &str = "wasmfaas";
 /// The repository the test's images are imported under, in containerd's `k8s.io` namespace.
 const REPOSITORY: &str = "docker.io/wasmfaas/suite";
 /// The longest a pod may take to run before the test fails (never hangs).
 const LIMIT: Duration = Duration::from_secs(60);
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/runtime is two levels below the project root")
-        .to_path_buf()
-}
 
 /// Whether the test can run here: root, containerd and ctr, and the built suite. Under CI it
 /// must.
@@ -58,15 +53,7 @@ fn can_run() -> bool {
             .find(|a| !root.join(a).is_file())
             .map(|a| format!("artifacts/{a} (build the suite: cargo run --release -- build)"))
     };
-    let Some(missing) = missing else {
-        return true;
-    };
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "the CRI test needs {missing}; CI provides it"
-    );
-    eprintln!("skipped: the CRI test needs {missing}");
-    false
+    common::runs_here("the CRI tests", missing)
 }
 
 /// A private containerd configured as a node would be: its own config with the runc runtime,

@@ -11,31 +11,25 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+use common::project_root;
+
 /// The longest any runtime command or container may take before the test fails (never hangs).
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// Whether the tests can run: they need root. Under CI they must.
 fn can_run() -> bool {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        // SAFETY: prctl with PR_SET_CHILD_SUBREAPER changes only this process's reaping.
-        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-        return true;
+    let root = unsafe { libc::geteuid() } == 0;
+    if !common::runs_here(
+        "the runtime's lifecycle tests",
+        (!root).then(|| "root (namespaces, cgroups, mounts)".to_owned()),
+    ) {
+        return false;
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "the runtime's lifecycle tests need root (namespaces, cgroups, mounts); CI runs as root"
-    );
-    eprintln!("skipped: the runtime's lifecycle tests need root (namespaces, cgroups, mounts)");
-    false
-}
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/runtime is two levels below the project root")
-        .to_path_buf()
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER changes only this process's reaping.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    true
 }
 
 /// A built artifact of the suite, e.g. `wasm/hello.wasm`.
