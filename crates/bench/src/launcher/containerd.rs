@@ -45,6 +45,10 @@ pub struct ContainerdLauncher {
     imported: HashSet<String>,
     watchdog: Watchdog,
     containers: u64,
+    /// The container of the run under way, from its start until ctr has exited: only a run
+    /// interrupted there can leave its container behind (`ctr run --rm` removes it otherwise,
+    /// and a timed-out or failed run is removed at once).
+    in_flight: Option<String>,
 }
 
 impl ContainerdLauncher {
@@ -87,6 +91,7 @@ impl ContainerdLauncher {
             imported: HashSet::new(),
             watchdog: Watchdog::start(),
             containers: 0,
+            in_flight: None,
         };
         launcher.ctr_tool(&["version"]).map_err(|problem| {
             BenchError::Selection(format!(
@@ -217,6 +222,7 @@ impl Launcher for ContainerdLauncher {
         let stdout = create(&container.stdout_path)?;
         let stderr = create(&container.stderr_path)?;
         let id = container_id(&mut self.containers);
+        self.in_flight = Some(id.clone());
         let mut command = self.ctr();
         command
             .args(&before_id)
@@ -237,6 +243,7 @@ impl Launcher for ContainerdLauncher {
         let total = started.elapsed();
         let timed_out = self.watchdog.disarm();
         drop(child);
+        self.in_flight = None;
 
         let (status, _) = reaped.map_err(|e| run_error(format!("waiting for ctr: {e}")))?;
         if timed_out {
@@ -265,13 +272,11 @@ impl Launcher for ContainerdLauncher {
 impl Drop for ContainerdLauncher {
     fn drop(&mut self) {
         // On a user's containerd, leave its images but none of our containers.
-        if self.daemon.is_none() {
-            for n in 1..=self.containers {
-                let id = format!("{}{}-{n}", super::CONTAINER_PREFIX, std::process::id());
-                if self.ctr_tool(&["container", "info", &id]).is_ok() {
-                    self.remove(&id);
-                }
-            }
+        if self.daemon.is_none()
+            && let Some(id) = self.in_flight.take()
+            && self.ctr_tool(&["container", "info", &id]).is_ok()
+        {
+            self.remove(&id);
         }
         // The private daemon stops (and cleans up) when dropped; then the namespace's cgroup
         // folders and the shim's runtime state folder are empty and can go.
