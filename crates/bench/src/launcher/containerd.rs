@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use super::daemon::Containerd;
-use super::watchdog::{Watchdog, wait4};
+use super::watchdog::Watchdog;
 use super::{
     Cell, ContainerCell, LaunchContext, Launcher, Measurement, clear_dir, container_cell,
     container_id, measurement, run_tool, tail,
@@ -237,15 +237,15 @@ impl Launcher for ContainerdLauncher {
         let child = command
             .spawn()
             .map_err(|e| run_error(format!("cannot start {}: {e}", self.ctr.display())))?;
-        let pid = child.id() as libc::pid_t;
-        self.watchdog.arm(pid, started + self.context.run_timeout);
-        let reaped = wait4(pid);
-        let total = started.elapsed();
-        let timed_out = self.watchdog.disarm();
-        drop(child);
+        let reaped = self
+            .watchdog
+            .wait_child(child, started, started + self.context.run_timeout);
         self.in_flight = None;
-
-        let (status, _) = reaped.map_err(|e| run_error(format!("waiting for ctr: {e}")))?;
+        let (total, timed_out) = (reaped.total, reaped.timed_out);
+        // ctr's rusage is its own, not the container's, which lives under the shim.
+        let (status, _) = reaped
+            .status
+            .map_err(|e| run_error(format!("waiting for ctr: {e}")))?;
         if timed_out {
             self.remove(&id);
         }
@@ -257,7 +257,6 @@ impl Launcher for ContainerdLauncher {
             self.remove(&id);
             return Err(run_error(tail(&stderr)));
         }
-        // ctr's rusage is its own, not the container's, which lives under the shim.
         measurement(
             &self.context,
             container.files(),

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use wasmfaas_engines::{Engine, Mode};
 
-use super::watchdog::{Watchdog, wait4};
+use super::watchdog::Watchdog;
 use super::{
     Cell, LaunchContext, Launcher, Measurement, RunFiles, clear_dir, find_engine, measurement,
     prepare_suite_run,
@@ -137,14 +137,13 @@ impl Launcher for ProcessLauncher {
         let child = command
             .spawn()
             .map_err(|e| run_error(format!("cannot start {}: {e}", prepared.program.display())))?;
-        let pid = child.id() as libc::pid_t;
-        self.watchdog.arm(pid, started + self.context.run_timeout);
-        let reaped = wait4(pid);
-        let total = started.elapsed();
-        let timed_out = self.watchdog.disarm();
-        // The child is reaped; std's handle must not wait on it again.
-        drop(child);
-        let (status, rusage) = reaped.map_err(|e| run_error(format!("waiting for it: {e}")))?;
+        let reaped = self
+            .watchdog
+            .wait_child(child, started, started + self.context.run_timeout);
+        let (total, timed_out) = (reaped.total, reaped.timed_out);
+        let (status, rusage) = reaped
+            .status
+            .map_err(|e| run_error(format!("waiting for it: {e}")))?;
         let files = RunFiles {
             stdout: &prepared.stdout_path,
             stderr: &prepared.stderr_path,

@@ -82,4 +82,35 @@ impl Watchdog {
         state.armed = None;
         state.fired
     }
+    /// Waits for `child`, started at `started`, killing it at `deadline`: how it ended, how long
+    /// it took, and whether the watchdog killed it. The child is reaped here (its rusage is
+    /// the run's), so std's handle is dropped without waiting again.
+    pub(super) fn wait_child(
+        &self,
+        child: std::process::Child,
+        started: Instant,
+        deadline: Instant,
+    ) -> Reaped {
+        let pid = child.id() as libc::pid_t;
+        self.arm(pid, deadline);
+        let status = wait4(pid);
+        let total = started.elapsed();
+        let timed_out = self.disarm();
+        drop(child);
+        Reaped {
+            status,
+            total,
+            timed_out,
+        }
+    }
+}
+
+/// How a child waited for by [`Watchdog::wait_child`] ended.
+pub(super) struct Reaped {
+    /// Its wait status and resource usage.
+    pub(super) status: std::io::Result<(libc::c_int, libc::rusage)>,
+    /// From its start to its end.
+    pub(super) total: std::time::Duration,
+    /// Whether the watchdog killed it.
+    pub(super) timed_out: bool,
 }
