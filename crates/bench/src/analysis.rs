@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use wasmfaas_stats::{MannWhitney, Ratio, Summary};
 
-use crate::{BenchError, Environment, LauncherKind, PhaseNs, RunSet, RunSetMeta, Sample};
+use crate::{
+    BenchError, Environment, LauncherKind, LifecycleNs, PhaseNs, RunSet, RunSetMeta, Sample,
+};
 
 /// The significance level of every test in the report, as in the paper.
 pub const ALPHA: f64 = 0.05;
@@ -28,6 +30,9 @@ pub struct CellStats {
     /// Median time of each phase (load, compile, instantiate, execute), where the launcher
     /// sees phases.
     pub phase_medians: Option<[f64; 4]>,
+    /// Median time of each container lifecycle step (create, start to exit, delete), where the
+    /// launcher drives them (`oci`).
+    pub lifecycle_medians: Option<[f64; 3]>,
     /// Median peak RSS in KiB.
     pub peak_rss_kib: Option<f64>,
     /// The successful measured times, in run order (kept for tests and plots).
@@ -248,6 +253,18 @@ fn cell_stats(
         }
         medians
     });
+    let lifecycles: Vec<LifecycleNs> = ok.iter().filter_map(|s| s.lifecycle).collect();
+    let lifecycle_medians = (!lifecycles.is_empty() && lifecycles.len() == ok.len()).then(|| {
+        let mut medians = [0.0; 3];
+        for (i, median) in medians.iter_mut().enumerate() {
+            let values: Vec<f64> = lifecycles
+                .iter()
+                .map(|l| l.values()[i] as f64 / 1e9)
+                .collect();
+            *median = median_of(&values);
+        }
+        medians
+    });
     let rss: Vec<f64> = ok
         .iter()
         .filter_map(|s| s.peak_rss_kib)
@@ -260,6 +277,7 @@ fn cell_stats(
         failures,
         summary,
         phase_medians,
+        lifecycle_medians,
         peak_rss_kib: (!rss.is_empty()).then(|| median_of(&rss)),
         times,
     })
@@ -364,6 +382,7 @@ pub(crate) mod tests {
                 started_unix_ms: 0,
                 total_ns: (seconds * 1e9) as u64,
                 phases: None,
+                lifecycle: None,
                 exit_code: Some(if ok { 0 } else { 1 }),
                 peak_rss_kib: None,
                 ok,

@@ -195,6 +195,7 @@ pub fn execute(
             started_unix_ms,
             total_ns: 0,
             phases: None,
+            lifecycle: None,
             exit_code: None,
             peak_rss_kib: None,
             ok: false,
@@ -204,6 +205,7 @@ pub fn execute(
             Ok(m) => {
                 sample.total_ns = m.total.as_nanos() as u64;
                 sample.phases = m.phases.map(Into::into);
+                sample.lifecycle = m.lifecycle;
                 sample.exit_code = Some(m.exit_code);
                 sample.peak_rss_kib = m.peak_rss_kib;
                 sample.error = if m.exit_code != 0 {

@@ -24,7 +24,7 @@ pub use host::Host;
 pub use machine::Machine;
 pub use plan::{Job, PlanSpec};
 pub use runset::{RunSet, RunSetMeta};
-pub use sample::{PhaseNs, Sample};
+pub use sample::{LifecycleNs, PhaseNs, Sample};
 
 /// Why a bench or report could not go on.
 #[derive(Debug, thiserror::Error)]

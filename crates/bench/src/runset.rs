@@ -259,6 +259,7 @@ mod tests {
             started_unix_ms: 0,
             total_ns: 1000 + seq,
             phases: None,
+            lifecycle: None,
             exit_code: Some(0),
             peak_rss_kib: Some(1),
             ok: true,

@@ -37,6 +37,30 @@ impl PhaseNs {
     }
 }
 
+/// The three steps of one container run under the `oci` launcher, in nanoseconds: they add up
+/// to the run's total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleNs {
+    /// The runtime's `create`: namespaces, cgroups, root filesystem and, for WebAssembly in
+    /// wasmfaas-runtime, loading (AOT) or compiling the module.
+    pub create: u64,
+    /// From `start` until the container's process is reaped: for WebAssembly, instantiating and
+    /// running the module.
+    pub start_to_exit: u64,
+    /// The runtime's `delete`.
+    pub delete: u64,
+}
+
+impl LifecycleNs {
+    /// The steps' names, in order.
+    pub const NAMES: [&'static str; 3] = ["create", "start to exit", "delete"];
+
+    /// The steps in [`Self::NAMES`] order.
+    pub fn values(&self) -> [u64; 3] {
+        [self.create, self.start_to_exit, self.delete]
+    }
+}
+
 /// One cold run: the row appended to `samples.jsonl` as soon as the run ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
@@ -56,6 +80,10 @@ pub struct Sample {
     pub total_ns: u64,
     /// Phase times, for launchers that see them (embedded).
     pub phases: Option<PhaseNs>,
+    /// The container's create, start-to-exit and delete times (the `oci` launcher). Absent in
+    /// run sets written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleNs>,
     /// The exit code of the function.
     pub exit_code: Option<i32>,
     /// Peak resident set size during the run, KiB (for embedded runs: the harness process's).

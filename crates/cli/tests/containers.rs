@@ -147,6 +147,22 @@ fn every_image_runs_under_oci_and_containerd_with_its_output_checked() {
     for sample in &samples {
         assert_eq!(sample["ok"], true, "{sample}");
         assert_eq!(sample["exit_code"], 0, "{sample}");
+        // An oci run's create, start-to-exit and delete make up its time; ctr run is one step.
+        let lifecycle = &sample["lifecycle"];
+        if sample["environment"].as_str().unwrap().starts_with("oci/") {
+            let steps: u64 = ["create", "start_to_exit", "delete"]
+                .iter()
+                .map(|step| {
+                    lifecycle[step]
+                        .as_u64()
+                        .unwrap_or_else(|| panic!("{sample}"))
+                })
+                .sum();
+            assert_eq!(steps, sample["total_ns"].as_u64().unwrap(), "{sample}");
+            assert!(lifecycle["create"].as_u64() > Some(0), "{sample}");
+        } else {
+            assert!(lifecycle.is_null(), "{sample}");
+        }
     }
     for environment in [
         "oci/native-debian",
@@ -167,6 +183,10 @@ fn every_image_runs_under_oci_and_containerd_with_its_output_checked() {
     // The report has the paper's Table 7 pair for both launchers.
     let report = std::fs::read_to_string(runset.join("report.md")).unwrap();
     assert!(report.contains("Distroless vs debian"), "{report}");
+    assert!(
+        report.contains("Container lifecycle (oci launcher)"),
+        "{report}"
+    );
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 

@@ -72,6 +72,7 @@ impl Launcher for EmbeddedLauncher {
         Ok(Measurement {
             total,
             phases: Some(outcome.phases),
+            lifecycle: None,
             exit_code: outcome.exit_code,
             stdout: outcome.stdout.unwrap_or_default(),
             stderr_tail: outcome.trap.unwrap_or_default(),

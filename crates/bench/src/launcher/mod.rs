@@ -56,6 +56,8 @@ pub struct Measurement {
     pub total: Duration,
     /// Phase times, where the launcher sees them.
     pub phases: Option<Phases>,
+    /// A container's create, start-to-exit and delete times, where the launcher drives them.
+    pub lifecycle: Option<crate::sample::LifecycleNs>,
     /// The function's exit code.
     pub exit_code: i32,
     /// Its standard output.
@@ -377,6 +379,7 @@ fn measurement(
     Ok(Measurement {
         total,
         phases: None,
+        lifecycle: None,
         exit_code: exit_code(status),
         stdout: read(files.stdout)?,
         stderr_tail,

@@ -18,7 +18,7 @@ use super::{
     Cell, ContainerCell, LaunchContext, Launcher, Measurement, clear_dir, container_cell,
     container_id, measurement, run_tool, tail,
 };
-use crate::{BenchError, LauncherKind};
+use crate::{BenchError, LauncherKind, LifecycleNs};
 
 /// One OCI runtime and its state folder (`--root`), private to this bench.
 #[derive(Debug, Clone)]
@@ -205,6 +205,7 @@ impl Launcher for OciLauncher {
             runtime.force_delete(&id);
             run_error(e)
         })?;
+        let created = Instant::now();
         self.watchdog.arm(pid, started + self.context.run_timeout);
         let runc_stderr = container.stderr_path.with_file_name("runtime-stderr");
         if let Err(problem) = runtime.timed(&["start", &id], &runc_stderr) {
@@ -214,9 +215,16 @@ impl Launcher for OciLauncher {
             return Err(run_error(problem));
         }
         let reaped = wait4(pid);
+        let exited = Instant::now();
         let timed_out = self.watchdog.disarm();
         let deleted = runtime.timed(&["delete", &id], &runc_stderr);
         let total = started.elapsed();
+        let ns = |d: std::time::Duration| d.as_nanos() as u64;
+        let lifecycle = LifecycleNs {
+            create: ns(created - started),
+            start_to_exit: ns(exited - created),
+            delete: ns(started + total - exited),
+        };
 
         let _ = std::fs::remove_file(&pid_file);
         if let Err(problem) = deleted {
@@ -237,6 +245,10 @@ impl Launcher for OciLauncher {
             peak_rss_kib,
             timed_out,
         )
+        .map(|m| Measurement {
+            lifecycle: Some(lifecycle),
+            ..m
+        })
     }
 }
 

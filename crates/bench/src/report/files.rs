@@ -88,6 +88,9 @@ fn write_csv(path: &Path, runset: &RunSet, analysis: &Analysis) -> Result<(), Be
             "outlier",
             "started_unix_ms",
             "error",
+            "create_ns",
+            "start_to_exit_ns",
+            "delete_ns",
         ])
         .map_err(error)?;
     for sample in &runset.samples {
@@ -100,6 +103,7 @@ fn write_csv(path: &Path, runset: &RunSet, analysis: &Analysis) -> Result<(), Be
         };
         let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
         let phase = |i: usize| opt(sample.phases.map(|p| p.values()[i]));
+        let step = |i: usize| opt(sample.lifecycle.map(|l| l.values()[i]));
         writer
             .write_record([
                 sample.seq.to_string(),
@@ -118,6 +122,9 @@ fn write_csv(path: &Path, runset: &RunSet, analysis: &Analysis) -> Result<(), Be
                 outlier,
                 sample.started_unix_ms.to_string(),
                 sample.error.clone().unwrap_or_default(),
+                step(0),
+                step(1),
+                step(2),
             ])
             .map_err(error)?;
     }
