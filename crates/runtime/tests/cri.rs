@@ -1,9 +1,10 @@
 //! The runtime as a Kubernetes node runs it: containerd started with `deploy/`'s config snippet
 //! appended to a node config, and pods run through its CRI API with the runtime handler
 //! `wasmfaas`, the calls the kubelet makes (RunPodSandbox, CreateContainer, StartContainer,
-//! ContainerStatus, then Remove/Stop/RemovePodSandbox). The pod's sandbox is the suite's `pause`
-//! program and its containers the suite's matmul as a wasmtime AOT image and as a native
-//! image, each output checked.
+//! ContainerStatus, then RemoveContainer, StopPodSandbox, RemovePodSandbox). The pods' sandbox
+//! is the suite's `pause` program and their containers the suite's matmul as a wasmtime AOT
+//! image and as a native image, each output checked. A pod naming an unknown engine must fail
+//! with the runtime's own message, and nothing may be left behind.
 //!
 //! Needs root, containerd and the built suite; without them the test says why it skips (and
 //! fails under CI=true, so a CI run never passes without running it).
