@@ -230,10 +230,13 @@ pub fn available(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Environment> {
 
 /// The environments of the design this build cannot run on `host`, with the reason.
 pub fn unavailable(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Unavailable> {
-    let mut unavailable = vec![Unavailable {
-        pattern: "*/wasmedge-*".into(),
-        reason: "no WasmEdge engine in this build: WasmEdge is in no package registry, so it needs a WasmEdge built from source and the `wasmedge` feature".into(),
-    }];
+    let mut unavailable = Vec::new();
+    if !engines.iter().any(|e| e.name() == "wasmedge") {
+        unavailable.push(Unavailable {
+            pattern: "*/wasmedge-*".into(),
+            reason: "no WasmEdge engine in this build: WasmEdge is in no package registry, so it needs a WasmEdge built from source and the `wasmedge` feature".into(),
+        });
+    }
     for launcher in CONTAINER_LAUNCHERS {
         match host.ready(launcher) {
             Err(reason) => unavailable.push(Unavailable {
@@ -395,8 +398,13 @@ mod tests {
             error.to_string().contains("apt-get install runc"),
             "{error}"
         );
-        let error = select(&available, &unavailable, &["process/wasmedge-aot".into()]).unwrap_err();
-        assert!(error.to_string().contains("WasmEdge"), "{error}");
+        let wasmedge = select(&available, &unavailable, &["process/wasmedge-aot".into()]);
+        if engines.iter().any(|e| e.name() == "wasmedge") {
+            assert!(wasmedge.is_ok(), "{wasmedge:?}");
+        } else {
+            let error = wasmedge.unwrap_err();
+            assert!(error.to_string().contains("WasmEdge"), "{error}");
+        }
         let error = select(&available, &unavailable, &["process/nothing-jit".into()]).unwrap_err();
         assert!(error.to_string().contains("available here"), "{error}");
     }

@@ -13,6 +13,8 @@ mod invocation;
 mod limits;
 mod native;
 mod program;
+#[cfg(feature = "wasmedge")]
+mod wasmedge_engine;
 mod wasmer_engine;
 mod wasmer_limits;
 mod wasmi_engine;
@@ -26,6 +28,8 @@ pub use invocation::{Invocation, Preopen, StdoutMode};
 pub use limits::{EXIT_MEMORY_LIMIT, EXIT_TIMEOUT, Limits, Stopped};
 pub use native::NativeEngine;
 pub use program::{Program, ProgramKind};
+#[cfg(feature = "wasmedge")]
+pub use wasmedge_engine::WasmEdgeEngine;
 pub use wasmer_engine::WasmerEngine;
 pub use wasmi_engine::WasmiEngine;
 pub use wasmtime_engine::WasmtimeEngine;
@@ -213,7 +217,8 @@ pub fn registry() -> Vec<Box<dyn Engine>> {
 /// Every engine, made interruptible (so runs can have a time limit) when `interruptible` is set.
 /// Interruptible engines generate slower code, so benchmarks use the plain ones.
 pub fn registry_with(interruptible: bool) -> Vec<Box<dyn Engine>> {
-    if interruptible {
+    #[allow(unused_mut)]
+    let mut engines: Vec<Box<dyn Engine>> = if interruptible {
         vec![
             Box::new(NativeEngine),
             Box::new(WasmtimeEngine::interruptible()),
@@ -227,7 +232,12 @@ pub fn registry_with(interruptible: bool) -> Vec<Box<dyn Engine>> {
             Box::new(WasmiEngine::new()),
             Box::new(WasmerEngine::new()),
         ]
-    }
+    };
+    // Only in builds with the `wasmedge` feature (it links a WasmEdge built from source). It
+    // cannot interrupt a guest either way, like wasmer.
+    #[cfg(feature = "wasmedge")]
+    engines.push(Box::new(WasmEdgeEngine::new()));
+    engines
 }
 
 /// The engine called `name`, or an error listing the engines there are.

@@ -3,6 +3,11 @@ use std::path::{Path, PathBuf};
 
 use crate::EngineError;
 
+/// The bytes that open every WasmEdge artifact wasmfaas makes (WasmEdge's universal wasm starts
+/// like any module, so it gets a header of ours). Known to every build, with WasmEdge or not, so
+/// that a WasmEdge artifact is always told apart from a module.
+pub(crate) const WASMEDGE_ARTIFACT_MAGIC: &[u8] = b"wasmfaas-wasmedge-aot\n";
+
 /// What kind of executable a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgramKind {
@@ -14,6 +19,8 @@ pub enum ProgramKind {
     WasmtimeArtifact,
     /// An artifact precompiled (serialized) by wasmer.
     WasmerArtifact,
+    /// An artifact precompiled by WasmEdge's AOT compiler (universal wasm behind our header).
+    WasmEdgeArtifact,
     /// A native ELF executable.
     Elf,
     /// Anything else.
@@ -31,6 +38,9 @@ impl ProgramKind {
         }
         if bytes.starts_with(crate::wasmer_engine::ARTIFACT_MAGIC) {
             return ProgramKind::WasmerArtifact;
+        }
+        if bytes.starts_with(WASMEDGE_ARTIFACT_MAGIC) {
+            return ProgramKind::WasmEdgeArtifact;
         }
         if bytes.starts_with(b"\x7fELF") {
             // wasmtime's artifacts are ELF files carrying its own section; ask wasmtime.
@@ -51,6 +61,7 @@ impl ProgramKind {
             }
             ProgramKind::WasmtimeArtifact => "a wasmtime precompiled artifact (.cwasm)",
             ProgramKind::WasmerArtifact => "a wasmer precompiled artifact",
+            ProgramKind::WasmEdgeArtifact => "a WasmEdge precompiled artifact",
             ProgramKind::Elf => "a native ELF executable",
             ProgramKind::Unknown => "neither a WebAssembly module nor a known executable",
         }
@@ -85,10 +96,10 @@ impl Program {
                 problem: "is a directory, not a program".into(),
             });
         }
-        let mut head = Vec::with_capacity(16);
+        let mut head = Vec::with_capacity(32);
         std::fs::File::open(&path)
             .map_err(read_err)?
-            .take(16)
+            .take(32)
             .read_to_end(&mut head)
             .map_err(read_err)?;
         let kind = match ProgramKind::detect(&head) {
@@ -107,7 +118,10 @@ impl Program {
     pub fn is_wasm(&self) -> bool {
         matches!(
             self.kind,
-            ProgramKind::WasmModule | ProgramKind::WasmtimeArtifact | ProgramKind::WasmerArtifact
+            ProgramKind::WasmModule
+                | ProgramKind::WasmtimeArtifact
+                | ProgramKind::WasmerArtifact
+                | ProgramKind::WasmEdgeArtifact
         )
     }
 }
@@ -129,6 +143,10 @@ mod tests {
         assert_eq!(
             ProgramKind::detect(b"\x7fELF\x02\x01\x01\0"),
             ProgramKind::Elf
+        );
+        assert_eq!(
+            ProgramKind::detect(b"wasmfaas-wasmedge-aot\nwasmedge-0.17.1\n\0asm"),
+            ProgramKind::WasmEdgeArtifact
         );
         assert_eq!(ProgramKind::detect(b"#!/bin/sh\n"), ProgramKind::Unknown);
         assert_eq!(ProgramKind::detect(b""), ProgramKind::Unknown);

@@ -181,3 +181,52 @@ fn on_wasmer_a_limit_holds_for_its_own_run_only() {
         assert_eq!(roomy.join().unwrap(), vec![None; 5]);
     });
 }
+
+/// WasmEdge enforces the limit itself (its configuration's page limit): growth within it goes
+/// through, growth beyond it fails in the guest (WasmEdge does not say what was asked for, so the
+/// run shows as the guest's trap, with the limit named), and an initial memory over it is refused.
+#[cfg(feature = "wasmedge")]
+#[test]
+fn on_wasmedge_the_limit_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = wasmfaas_engines::engine("wasmedge").unwrap();
+    for mode in [Mode::Interp, Mode::Aot] {
+        let label = format!("wasmedge-{mode}");
+        for pages in [16 * MIB / PAGE, 64 * MIB / PAGE] {
+            let name = format!("grow{pages}-{mode}");
+            let program = program(engine.as_ref(), mode, dir.path(), &name, &grower(pages));
+            let outcome = run(engine.as_ref(), mode, &program, Some(64 * MIB));
+            assert_eq!(
+                (outcome.exit_code, outcome.stopped, outcome.trap),
+                (0, None, None),
+                "{label}, {pages} pages"
+            );
+        }
+        let over = 64 * MIB / PAGE + 1;
+        let name = format!("over-{mode}");
+        let grows = program(engine.as_ref(), mode, dir.path(), &name, &grower(over));
+        let outcome = run(engine.as_ref(), mode, &grows, Some(64 * MIB));
+        assert_eq!(outcome.exit_code, wasmfaas_engines::EXIT_TRAP, "{label}");
+        let trap = outcome.trap.unwrap_or_default();
+        assert!(
+            trap.contains("limited to 64 MiB, --max-memory"),
+            "{label}: {trap}"
+        );
+        assert_eq!(
+            run(engine.as_ref(), mode, &grows, None).exit_code,
+            0,
+            "{label}"
+        );
+
+        let wat = r#"(module (memory (export "memory") 2048) (func (export "_start")))"#;
+        let name = format!("big-{mode}");
+        let big = program(engine.as_ref(), mode, dir.path(), &name, wat);
+        let message = run_or_refuse(engine.as_ref(), mode, &big, Some(64 * MIB))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("asks for 128 MiB of memory, over the limit of 64 MiB"),
+            "{label}: {message}"
+        );
+    }
+}

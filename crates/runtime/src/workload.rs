@@ -19,7 +19,11 @@ pub const ANNOTATION_HANDLER: &str = "run.oci.handler";
 pub const ANNOTATION_MODE: &str = "wasmfaas.mode";
 
 /// The engines a container can ask for with [`ANNOTATION_HANDLER`].
+#[cfg(not(feature = "wasmedge"))]
 pub const ENGINES: &[&str] = &["wasmtime", "wasmer", "wasmi"];
+/// The engines a container can ask for with [`ANNOTATION_HANDLER`] (WasmEdge built in).
+#[cfg(feature = "wasmedge")]
+pub const ENGINES: &[&str] = &["wasmtime", "wasmer", "wasmi", "wasmedge"];
 /// The engine of a WebAssembly module when the annotations name none.
 pub const DEFAULT_ENGINE: &str = "wasmtime";
 
@@ -53,7 +57,7 @@ impl Hints {
             let name = handler.trim().to_ascii_lowercase();
             hints.engine = match name.as_str() {
                 "" | "wasm" => None,
-                "wasmedge" => {
+                "wasmedge" if cfg!(not(feature = "wasmedge")) => {
                     return Err(format!(
                         "annotation {ANNOTATION_HANDLER}={handler}: this build of wasmfaas-runtime has no WasmEdge engine \
                          (WasmEdge is in no package registry); use {ANNOTATION_HANDLER}=wasmtime, wasmer or wasmi"
@@ -163,7 +167,15 @@ pub fn classify(spec: &Spec) -> Result<Workload, String> {
     match program.kind {
         ProgramKind::Elf => Ok(Workload::Native),
         ProgramKind::Unknown if starts_with_shebang(&path) => Ok(Workload::Native),
-        ProgramKind::WasmModule | ProgramKind::WasmtimeArtifact | ProgramKind::WasmerArtifact => {
+        ProgramKind::WasmEdgeArtifact if cfg!(not(feature = "wasmedge")) => Err(format!(
+            "the entrypoint {} is a WasmEdge precompiled artifact, and this build of wasmfaas-runtime has no WasmEdge engine \
+             (WasmEdge is in no package registry: build with the `wasmedge` feature)",
+            path.display()
+        )),
+        ProgramKind::WasmModule
+        | ProgramKind::WasmtimeArtifact
+        | ProgramKind::WasmerArtifact
+        | ProgramKind::WasmEdgeArtifact => {
             plan(spec, program, &hints).map(|plan| Workload::Wasm(Box::new(plan)))
         }
         ProgramKind::WasmComponent => Err(format!(
@@ -196,11 +208,13 @@ fn starts_with_shebang(path: &Path) -> bool {
 fn plan(spec: &Spec, program: Program, hints: &Hints) -> Result<WasmPlan, String> {
     let source = program.path.display().to_string();
     let (engine, mode) = match program.kind {
-        ProgramKind::WasmtimeArtifact | ProgramKind::WasmerArtifact => {
-            let engine = if program.kind == ProgramKind::WasmtimeArtifact {
-                "wasmtime"
-            } else {
-                "wasmer"
+        ProgramKind::WasmtimeArtifact
+        | ProgramKind::WasmerArtifact
+        | ProgramKind::WasmEdgeArtifact => {
+            let engine = match program.kind {
+                ProgramKind::WasmtimeArtifact => "wasmtime",
+                ProgramKind::WasmerArtifact => "wasmer",
+                _ => "wasmedge",
             };
             if let Some(asked) = hints.engine.filter(|asked| *asked != engine) {
                 return Err(format!(
@@ -332,8 +346,13 @@ mod tests {
     #[test]
     fn bad_annotations_say_what_to_use() {
         let edge = annotations(&[(ANNOTATION_HANDLER, "wasmedge")]);
-        let err = Hints::from_annotations(Some(&edge)).unwrap_err();
-        assert!(err.contains("no WasmEdge"), "{err}");
+        if cfg!(feature = "wasmedge") {
+            let hints = Hints::from_annotations(Some(&edge)).unwrap();
+            assert_eq!(hints.engine, Some("wasmedge"));
+        } else {
+            let err = Hints::from_annotations(Some(&edge)).unwrap_err();
+            assert!(err.contains("no WasmEdge"), "{err}");
+        }
         let unknown = annotations(&[(ANNOTATION_HANDLER, "v8")]);
         let err = Hints::from_annotations(Some(&unknown)).unwrap_err();
         assert!(

@@ -9,16 +9,22 @@ use wasmfaas_engines::{
 
 mod common;
 
-/// Every wasm engine and mode of this build.
+/// Every wasm engine and mode of this build (WasmEdge's where the build has it).
 fn engines() -> Vec<(Box<dyn Engine>, Mode)> {
-    vec![
+    let mut engines: Vec<(Box<dyn Engine>, Mode)> = vec![
         (Box::new(WasmtimeEngine::new()), Mode::Jit),
         (Box::new(WasmtimeEngine::new()), Mode::Aot),
         (Box::new(WasmtimeEngine::new()), Mode::Baseline),
         (Box::new(WasmiEngine::new()), Mode::Interp),
         (Box::new(WasmerEngine::new()), Mode::Jit),
         (Box::new(WasmerEngine::new()), Mode::Aot),
-    ]
+    ];
+    for mode in [Mode::Interp, Mode::Aot] {
+        if let Ok(wasmedge) = wasmfaas_engines::engine("wasmedge") {
+            engines.push((wasmedge, mode));
+        }
+    }
+    engines
 }
 
 /// Runs the conformance program with `args` on every engine; returns (environment, exit, stdout).

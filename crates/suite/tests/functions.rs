@@ -1,6 +1,7 @@
-//! Every function of the suite in every environment (native, wasmtime, wasmer, wasmi; small, and
-//! paper for the AOT ones): each run exits 0 and passes its output check. The suite is built once per test binary
-//! (cargo is incremental, so an unchanged suite costs seconds).
+//! Every function of the suite in every environment (native, wasmtime, wasmer, wasmi, and WasmEdge
+//! in builds that have it; small, and paper for the AOT ones): each run exits 0 and passes its
+//! output check. The suite is built once per test binary (cargo is incremental, so an unchanged
+//! suite costs seconds).
 use wasmfaas_engines::{
     AotCache, Engine, Mode, NativeEngine, WasmerEngine, WasmiEngine, WasmtimeEngine,
 };
@@ -66,6 +67,20 @@ every_function_passes! {
     in_wasmer_jit_small: WasmerEngine::new(), Mode::Jit, Size::Small;
     in_wasmer_aot_small: WasmerEngine::new(), Mode::Aot, Size::Small;
     in_wasmer_aot_paper: WasmerEngine::new(), Mode::Aot, Size::Paper;
+}
+
+/// WasmEdge, in builds that have it (the `wasmedge` feature of wasmfaas-engines): every function
+/// at size small, interpreted and AOT-compiled.
+#[test]
+fn in_wasmedge_interp_and_aot_small() {
+    let Ok(engine) = wasmfaas_engines::engine("wasmedge") else {
+        eprintln!("skipped: this build has no WasmEdge engine (the `wasmedge` feature)");
+        return;
+    };
+    for mode in [Mode::Interp, Mode::Aot] {
+        let failures = run_all(engine.as_ref(), mode, Size::Small);
+        assert!(failures.is_empty(), "wasmedge-{mode}: {failures:#?}");
+    }
 }
 
 #[test]
