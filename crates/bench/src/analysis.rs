@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use wasmfaas_stats::{MannWhitney, Ratio, Summary};
 
-use crate::{
-    BenchError, Environment, LauncherKind, LifecycleNs, PhaseNs, RunSet, RunSetMeta, Sample,
-};
+use crate::{BenchError, Environment, LauncherKind, RunSet, RunSetMeta, Sample};
 
 /// The significance level of every test in the report, as in the paper.
 pub const ALPHA: f64 = 0.05;
@@ -244,27 +242,8 @@ fn cell_stats(
                 .map_err(|e| BenchError::NoData(format!("{function} in {environment}: {e}")))?,
         )
     };
-    let phases: Vec<PhaseNs> = ok.iter().filter_map(|s| s.phases).collect();
-    let phase_medians = (!phases.is_empty() && phases.len() == ok.len()).then(|| {
-        let mut medians = [0.0; 4];
-        for (i, median) in medians.iter_mut().enumerate() {
-            let values: Vec<f64> = phases.iter().map(|p| p.values()[i] as f64 / 1e9).collect();
-            *median = median_of(&values);
-        }
-        medians
-    });
-    let lifecycles: Vec<LifecycleNs> = ok.iter().filter_map(|s| s.lifecycle).collect();
-    let lifecycle_medians = (!lifecycles.is_empty() && lifecycles.len() == ok.len()).then(|| {
-        let mut medians = [0.0; 3];
-        for (i, median) in medians.iter_mut().enumerate() {
-            let values: Vec<f64> = lifecycles
-                .iter()
-                .map(|l| l.values()[i] as f64 / 1e9)
-                .collect();
-            *median = median_of(&values);
-        }
-        medians
-    });
+    let phase_medians = step_medians(ok.iter().map(|s| s.phases.map(|p| p.values())));
+    let lifecycle_medians = step_medians(ok.iter().map(|s| s.lifecycle.map(|l| l.values())));
     let rss: Vec<f64> = ok
         .iter()
         .filter_map(|s| s.peak_rss_kib)
@@ -280,6 +259,19 @@ fn cell_stats(
         lifecycle_medians,
         peak_rss_kib: (!rss.is_empty()).then(|| median_of(&rss)),
         times,
+    })
+}
+
+/// The median of each step (phases, or lifecycle steps) over a cell's successful runs, in
+/// seconds: only when every run recorded them, so a median never mixes runs that did and did
+/// not.
+fn step_medians<const N: usize>(runs: impl Iterator<Item = Option<[u64; N]>>) -> Option<[f64; N]> {
+    let runs: Vec<[u64; N]> = runs.collect::<Option<_>>()?;
+    (!runs.is_empty()).then(|| {
+        std::array::from_fn(|i| {
+            let values: Vec<f64> = runs.iter().map(|r| r[i] as f64 / 1e9).collect();
+            median_of(&values)
+        })
     })
 }
 
