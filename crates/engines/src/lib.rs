@@ -240,6 +240,16 @@ pub fn registry_with(interruptible: bool) -> Vec<Box<dyn Engine>> {
     engines
 }
 
+/// The engines of this build that compile ahead of time, in registry order: those whose
+/// artifacts `wasmfaas build` precompiles and images carry (wasmtime and wasmer, and WasmEdge in
+/// builds with the `wasmedge` feature).
+pub fn aot_engines() -> Vec<Box<dyn Engine>> {
+    registry()
+        .into_iter()
+        .filter(|e| e.modes().contains(&Mode::Aot))
+        .collect()
+}
+
 /// The engine called `name`, or an error listing the engines there are.
 pub fn engine(name: &str) -> Result<Box<dyn Engine>, EngineError> {
     engine_with(name, false)

@@ -11,7 +11,7 @@ use wasmfaas_bench::environment::{self, LauncherKind};
 use wasmfaas_bench::{
     BenchContext, Completion, Environment, Observer, PlanSpec, RunSet, Sample, execute, new_meta,
 };
-use wasmfaas_engines::{AotCache, WasmerEngine, WasmtimeEngine};
+use wasmfaas_engines::AotCache;
 use wasmfaas_suite::Size;
 use wasmfaas_suite::build::build_all;
 
@@ -201,8 +201,10 @@ fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Res
         return Ok(());
     }
     eprintln!("wasmfaas bench: bringing the suite up to date (wasmfaas build --size {size})");
-    let (wasmtime, wasmer) = (WasmtimeEngine::new(), WasmerEngine::new());
-    build_all(layout, &[&wasmtime, &wasmer], &[size])?;
+    let aot_engines = wasmfaas_engines::aot_engines();
+    let engines: Vec<&dyn wasmfaas_engines::Engine> =
+        aot_engines.iter().map(|e| e.as_ref()).collect();
+    build_all(layout, &engines, &[size])?;
     Ok(())
 }
 

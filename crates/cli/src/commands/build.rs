@@ -2,7 +2,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use wasmfaas_engines::{Engine, WasmerEngine, WasmtimeEngine};
+use wasmfaas_engines::Engine;
 use wasmfaas_suite::Size;
 use wasmfaas_suite::build::{ArtifactSizes, build_all};
 
@@ -26,8 +26,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         args.size
     };
-    let (wasmtime, wasmer) = (WasmtimeEngine::new(), WasmerEngine::new());
-    let engines: [&dyn Engine; 2] = [&wasmtime, &wasmer];
+    let aot_engines = wasmfaas_engines::aot_engines();
+    let engines: Vec<&dyn Engine> = aot_engines.iter().map(|e| e.as_ref()).collect();
     let started = std::time::Instant::now();
     let table = build_all(&layout, &engines, &sizes)?;
     print_sizes(&table);
