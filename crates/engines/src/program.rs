@@ -3,9 +3,9 @@ use std::path::{Path, PathBuf};
 
 use crate::EngineError;
 
-/// The bytes that open every WasmEdge artifact wasmfaas makes (WasmEdge's universal wasm starts
-/// like any module, so it gets a header of ours). Known to every build, with WasmEdge or not, so
-/// that a WasmEdge artifact is always told apart from a module.
+/// The bytes that open every WasmEdge artifact wasmfaas makes (WasmEdge's output is a shared
+/// library, which would pass for a native executable, so it gets a header of ours). Known to every
+/// build, with WasmEdge or not, so that a WasmEdge artifact is always told apart.
 pub(crate) const WASMEDGE_ARTIFACT_MAGIC: &[u8] = b"wasmfaas-wasmedge-aot\n";
 
 /// What kind of executable a file holds.
@@ -19,7 +19,7 @@ pub enum ProgramKind {
     WasmtimeArtifact,
     /// An artifact precompiled (serialized) by wasmer.
     WasmerArtifact,
-    /// An artifact precompiled by WasmEdge's AOT compiler (universal wasm behind our header).
+    /// An artifact precompiled by WasmEdge's AOT compiler (a shared library behind our header).
     WasmEdgeArtifact,
     /// A native ELF executable.
     Elf,

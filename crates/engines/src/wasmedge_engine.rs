@@ -4,12 +4,15 @@
 //! Only in builds with the `wasmedge` feature: WasmEdge is in no package registry, so it links a
 //! libwasmedge built from source (see the README, "Engines and environments").
 //!
-//! An AOT artifact is WasmEdge's "universal wasm" (the module with the native code in a custom
-//! section) behind a header of ours: [`crate::program::WASMEDGE_ARTIFACT_MAGIC`], then the
-//! fingerprint of the WasmEdge build that compiled it and a newline. Universal wasm alone starts
-//! with `\0asm` and would pass for a plain module, and WasmEdge silently interprets one whose
-//! native code it cannot use: the header lets every engine tell the artifact apart, and lets this
-//! one refuse an artifact from another WasmEdge build instead of interpreting it.
+//! An AOT artifact is the shared library WasmEdge's compiler makes (the native code, with the
+//! module embedded) behind a header of ours: [`crate::program::WASMEDGE_ARTIFACT_MAGIC`], then
+//! the fingerprint of the WasmEdge build that compiled it and a newline. The header lets every
+//! engine tell the artifact apart (bare, it would pass for a native program), and lets this one
+//! refuse an artifact from another WasmEdge build. WasmEdge loads native code only with dlopen,
+//! so loading hands it the library through a memory file; and since WasmEdge falls back to its
+//! interpreter, with a warning only, for native code it cannot link, this engine watches its log
+//! and refuses such a load rather than measure the interpreter as `aot`.
+use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -22,7 +25,7 @@ use wasmedge_sys::ffi;
 use crate::program::WASMEDGE_ARTIFACT_MAGIC;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
-    ProgramKind, StdoutMode,
+    ProgramKind, StdoutMode, Stopped,
 };
 
 const NAME: &str = "wasmedge";
@@ -49,19 +52,122 @@ fn engine_error(e: impl std::fmt::Display) -> EngineError {
     }
 }
 
-/// The version of the libwasmedge this process runs with; logging is switched off on first use
-/// (WasmEdge logs every trap on stderr, which the other engines do not).
+/// The version of the libwasmedge this process runs with. On first use, WasmEdge's log is
+/// routed to [`on_log`] (WasmEdge prints every trap on stderr, which the other engines do not).
 fn library_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
-        // SAFETY: plain calls without arguments; the version is a static C string.
+        // SAFETY: plain calls; the callback is a function for the life of the process, and the
+        // version is a static C string. The level is set after the callback, whose new logger
+        // would otherwise start at WasmEdge's default level.
         unsafe {
-            ffi::WasmEdge_LogOff();
+            ffi::WasmEdge_LogSetCallback(Some(on_log));
+            if tracing::enabled!(target: "wasmedge", tracing::Level::DEBUG) {
+                ffi::WasmEdge_LogSetDebugLevel();
+            } else {
+                // Warnings too: the fallback to the interpreter is one.
+                ffi::WasmEdge_LogSetLevel(ffi::WasmEdge_LogLevel_Warn);
+            }
             CStr::from_ptr(ffi::WasmEdge_VersionGet())
                 .to_string_lossy()
                 .into_owned()
         }
     })
+}
+
+thread_local! {
+    /// Whether WasmEdge refused a memory growth past the configured page limit (`--max-memory`)
+    /// on this thread since the flag was last taken.
+    static GROWTH_REFUSED: Cell<bool> = const { Cell::new(false) };
+    /// Whether WasmEdge fell back to its interpreter for a module loaded in AOT mode on this
+    /// thread since the flag was last taken.
+    static FELL_BACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Checks that `bytes` is a whole 64-bit little-endian ELF file: its program headers, the
+/// segments they load and its section headers all lie within it. A truncated library would
+/// otherwise be mapped past its end and crash the process inside dlopen.
+fn check_library(bytes: &[u8]) -> Result<(), String> {
+    let len = bytes.len() as u64;
+    let u16_at = |at: u64| -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?).into())
+    };
+    let u32_at = |at: u64| -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?).into())
+    };
+    let u64_at = |at: u64| -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    };
+    let within = |offset: u64, size: u64| offset.checked_add(size).is_some_and(|end| end <= len);
+    if !bytes.starts_with(b"\x7fELF\x02\x01") {
+        return Err("its native code is not a 64-bit little-endian ELF library".into());
+    }
+    let truncated = || format!("its native code is cut short ({len} bytes): rebuild it");
+    let header = (|| {
+        Some((
+            u64_at(32)?,
+            u16_at(54)?,
+            u16_at(56)?,
+            u64_at(40)?,
+            u16_at(58)?,
+            u16_at(60)?,
+        ))
+    })();
+    let Some((ph_offset, ph_size, ph_count, sh_offset, sh_size, sh_count)) = header else {
+        return Err(truncated());
+    };
+    if !within(ph_offset, ph_size * ph_count) || !within(sh_offset, sh_size * sh_count) {
+        return Err(truncated());
+    }
+    const PT_LOAD: u64 = 1;
+    for i in 0..ph_count {
+        let at = ph_offset + i * ph_size;
+        let segment = (|| Some((u32_at(at)?, u64_at(at + 8)?, u64_at(at + 32)?)))();
+        match segment {
+            Some((PT_LOAD, offset, size)) if !within(offset, size) => return Err(truncated()),
+            Some(_) => {}
+            None => return Err(truncated()),
+        }
+    }
+    Ok(())
+}
+
+/// An anonymous memory file holding `bytes`, closed on exec.
+fn memory_file(bytes: &[u8]) -> std::io::Result<std::fs::File> {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    // SAFETY: a static name; the descriptor returned is new and owned by the File.
+    let fd = unsafe { libc::memfd_create(c"wasmfaas-wasmedge-aot".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just created and nothing else owns it.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes)?;
+    Ok(file)
+}
+
+/// WasmEdge's log, as debug events of target `wasmedge` (`WASMFAAS_LOG=wasmedge=debug` shows
+/// them). The one thing WasmEdge tells about a growth its page limit refused is an error in this
+/// log (`memory.grow` just gives the guest -1): the sink also notes it for the running thread,
+/// which is the one executing the guest (WasmEdge logs synchronously).
+unsafe extern "C" fn on_log(message: *const ffi::WasmEdge_LogMessage) {
+    // SAFETY: WasmEdge passes a valid message whose text lives for the call.
+    let text = unsafe {
+        let text = &(*message).Message;
+        std::slice::from_raw_parts(text.Buf.cast::<u8>(), text.Length as usize)
+    };
+    tracing::debug!(target: "wasmedge", "{}", String::from_utf8_lossy(text));
+    let says = |words: &[u8]| text.windows(words.len()).any(|w| w == words);
+    if says(b"Memory grow page failed, exceeded limited") {
+        GROWTH_REFUSED.set(true);
+    }
+    if says(b"falling back to interpreter") {
+        FELL_BACK.set(true);
+    }
 }
 
 /// The message of a WasmEdge result.
@@ -150,9 +256,14 @@ fn config(mode: Mode, max_memory: Option<u64>) -> Result<Config, EngineError> {
             config.0,
             ffi::WasmEdge_CompilerOptimizationLevel_O3,
         );
+        // A shared library, not "universal wasm": WasmEdge 0.17 finds the functions of a
+        // universal wasm by counting the object's symbols that start with `f`, so a libm call
+        // in the native code (`fmax`, for f64.max) shifts them all and it silently falls back
+        // to its interpreter (linear-equations, fuzzysearch, imageprocessing); from a shared
+        // library it looks each function up by name.
         ffi::WasmEdge_ConfigureCompilerSetOutputFormat(
             config.0,
-            ffi::WasmEdge_CompilerOutputFormat_Wasm,
+            ffi::WasmEdge_CompilerOutputFormat_Native,
         );
         if let Some(limit) = max_memory {
             ffi::WasmEdge_ConfigureSetMaxMemoryPage(config.0, limit / PAGE);
@@ -166,7 +277,7 @@ struct Module {
     ast: AstModule,
 }
 
-/// Parses and validates `bytes` (a module, or universal wasm in AOT mode).
+/// Parses and validates `bytes` (a module, or in AOT mode WasmEdge's shared library).
 fn parse(program: &Program, mode: Mode, bytes: &[u8]) -> Result<AstModule, EngineError> {
     let config = config(mode, None)?;
     let invalid = |reason: String| match mode {
@@ -181,17 +292,46 @@ fn parse(program: &Program, mode: Mode, bytes: &[u8]) -> Result<AstModule, Engin
         },
     };
     let len = u32::try_from(bytes.len()).map_err(|_| invalid("larger than 4 GiB".into()))?;
-    // SAFETY: the contexts are used while alive; `bytes` outlives the parse, which copies.
+    // SAFETY: the contexts are used while alive; `bytes` outlives the parse, which copies; the
+    // memory file outlives the parse, which dlopens it (the mapping outlives the file).
     unsafe {
         let loader = Loader::new(ffi::WasmEdge_LoaderCreate(config.0), "WasmEdge loader")?;
         let mut ast = std::ptr::null_mut();
-        check(ffi::WasmEdge_LoaderParseFromBytes(
-            loader.0,
-            &mut ast,
-            ffi::WasmEdge_BytesWrap(bytes.as_ptr(), len),
-        ))
-        .map_err(&invalid)?;
+        FELL_BACK.set(false);
+        if mode == Mode::Aot {
+            // WasmEdge runs native code only from a shared library it dlopens by path, and
+            // dlopen crashes on a truncated one rather than failing.
+            check_library(bytes).map_err(&invalid)?;
+            let library = memory_file(bytes)
+                .map_err(|e| invalid(format!("cannot hand the native code to WasmEdge: {e}")))?;
+            let path = c_string(
+                format!("/proc/self/fd/{}", library.as_raw_fd()),
+                "the library's path",
+            )?;
+            check(ffi::WasmEdge_LoaderParseFromFile(
+                loader.0,
+                &mut ast,
+                path.as_ptr(),
+            ))
+            .map_err(&invalid)?;
+        } else {
+            check(ffi::WasmEdge_LoaderParseFromBytes(
+                loader.0,
+                &mut ast,
+                ffi::WasmEdge_BytesWrap(bytes.as_ptr(), len),
+            ))
+            .map_err(&invalid)?;
+        }
         let ast = AstModule::new(ast, "WasmEdge module")?;
+        // WasmEdge interprets, with a warning only, native code it cannot link: an `aot` run
+        // that is not one would be measured under the wrong name.
+        if mode == Mode::Aot && FELL_BACK.take() {
+            return Err(invalid(
+                "WasmEdge cannot link its native code and would interpret the module instead, \
+                 which is not an AOT run (WASMFAAS_LOG=wasmedge=debug shows why)"
+                    .into(),
+            ));
+        }
         let validator = Validator::new(
             ffi::WasmEdge_ValidatorCreate(config.0),
             "WasmEdge validator",
@@ -292,7 +432,7 @@ impl Engine for WasmEdgeEngine {
         // WasmEdge's compiler writes to a file: a temporary one, removed once read.
         static COUNT: AtomicU64 = AtomicU64::new(0);
         let out = std::env::temp_dir().join(format!(
-            "wasmfaas-wasmedge-{}-{}.wasm",
+            "wasmfaas-wasmedge-{}-{}.so",
             std::process::id(),
             COUNT.fetch_add(1, Ordering::Relaxed)
         ));
@@ -314,19 +454,19 @@ impl Engine for WasmEdgeEngine {
                 engine_error(e)
             })?;
         }
-        let universal = std::fs::read(&out).map_err(engine_error);
+        let library = std::fs::read(&out).map_err(engine_error);
         let _ = std::fs::remove_file(&out);
-        let universal = universal?;
-        let mut artifact = Vec::with_capacity(universal.len() + 64);
+        let library = library?;
+        let mut artifact = Vec::with_capacity(library.len() + 64);
         artifact.extend_from_slice(WASMEDGE_ARTIFACT_MAGIC);
         artifact.extend_from_slice(self.artifact_fingerprint().as_bytes());
         artifact.push(b'\n');
-        artifact.extend_from_slice(&universal);
+        artifact.extend_from_slice(&library);
         Ok(artifact)
     }
 
     fn artifact_fingerprint(&self) -> String {
-        format!("{NAME}-{}-llvm-o3-universal", self.version())
+        format!("{NAME}-{}-llvm-o3-shared-library", self.version())
     }
 
     fn artifact_extension(&self) -> &'static str {
@@ -534,6 +674,7 @@ impl Engine for WasmEdgeEngine {
             phases.instantiate = started.elapsed();
 
             let started = Instant::now();
+            GROWTH_REFUSED.set(false);
             let result = ffi::WasmEdge_ExecutorInvoke(
                 executor.0,
                 start,
@@ -556,21 +697,22 @@ impl Engine for WasmEdgeEngine {
             drop(wasi);
             outcome
         };
-        // WasmEdge refuses growth past the limit (memory.grow gives -1) but does not say what was
-        // asked for, so a run it stopped shows as the guest's own failure, with the limit named.
-        let trap = match (trap, max_memory) {
-            (Some(trap), Some(limit)) => Some(format!(
-                "{trap} (memory is limited to {} MiB, --max-memory)",
-                limit >> 20
-            )),
-            (trap, _) => trap,
-        };
+        // A guest whose growth was refused traps or exits non-zero, depending on how it handles
+        // the failure; one that copes and exits 0 was not stopped. WasmEdge does not say what
+        // was asked for.
+        let stopped = max_memory
+            .filter(|_| GROWTH_REFUSED.take() && exit_code != 0)
+            .map(|limit| Stopped::MemoryLimit {
+                limit,
+                requested: None,
+            });
+        let exit_code = stopped.map_or(exit_code, Stopped::exit_code);
         Ok(Outcome {
             exit_code,
             trap,
             stdout: capture.map(Capture::finish),
             phases,
-            stopped: None,
+            stopped,
         })
     }
 }
