@@ -24,8 +24,8 @@ pub enum Stopped {
     MemoryLimit {
         /// The limit in bytes.
         limit: u64,
-        /// The size it asked for.
-        requested: u64,
+        /// The size it asked for, when the engine says (WasmEdge only says that it refused).
+        requested: Option<u64>,
     },
 }
 
@@ -45,10 +45,21 @@ impl std::fmt::Display for Stopped {
             Stopped::Timeout(limit) => {
                 write!(f, "stopped after the time limit of {limit:?} (--timeout)")
             }
-            Stopped::MemoryLimit { limit, requested } => write!(
+            Stopped::MemoryLimit {
+                limit,
+                requested: Some(requested),
+            } => write!(
                 f,
                 "stopped: it asked for {} MiB of memory, over the limit of {} MiB (--max-memory)",
                 requested >> 20,
+                limit >> 20
+            ),
+            Stopped::MemoryLimit {
+                limit,
+                requested: None,
+            } => write!(
+                f,
+                "stopped: it asked for more memory than the limit of {} MiB (--max-memory)",
                 limit >> 20
             ),
         }
@@ -91,7 +102,7 @@ impl MemoryGuard {
     pub(crate) fn stopped(&self) -> Option<Stopped> {
         Some(Stopped::MemoryLimit {
             limit: self.limit?,
-            requested: self.refused?,
+            requested: Some(self.refused?),
         })
     }
 }

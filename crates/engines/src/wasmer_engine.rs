@@ -235,7 +235,10 @@ impl Engine for WasmerEngine {
             .instantiate(module.clone(), &mut store)
             .map_err(|e| match memory_limit.as_ref().and_then(RunLimit::stopped) {
                 // wasmer's message buries the refusal under three layers of its own: say it plainly.
-                Some(Stopped::MemoryLimit { limit, requested }) => engine_error(format!(
+                Some(Stopped::MemoryLimit {
+                    limit,
+                    requested: Some(requested),
+                }) => engine_error(format!(
                     "cannot instantiate {}: it asks for {} MiB of memory, over the limit of {} MiB (--max-memory); raise the limit",
                     program.source.display(),
                     requested >> 20,
