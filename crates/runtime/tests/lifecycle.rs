@@ -570,6 +570,87 @@ fn kill_stops_a_running_wasm_guest() {
     fx.assert_clean(&id);
 }
 
+/// CVE-2019-5736: a process in the container's pid namespace (a sidecar sharing a pod's pid
+/// namespace) must not reach the runtime's own binary through `/proc/<pid>/exe` of a running
+/// WebAssembly guest, whose init process is this runtime for the guest's whole life. The runtime
+/// stays non-dumpable after setting up the container, so the kernel refuses the open to anyone
+/// without `CAP_SYS_PTRACE`. The control, a dumpable process with the same capabilities, shows
+/// the refusal comes from that and not from how this test opens the file.
+#[test]
+fn a_running_wasm_guest_does_not_expose_the_runtime_binary() {
+    if !can_run() {
+        return;
+    }
+    let fx = Fixture::new("exe");
+    let id = fx.id("loop");
+    let guest = start_forever(
+        &fx,
+        &id,
+        &BundleSpec::new("/loop.wasm", LOOP_WASM.to_vec(), &["/loop.wasm"]),
+        Stdio::null(),
+    );
+    let mut control = with_container_capabilities(Command::new("sleep").arg("60"))
+        .spawn()
+        .expect("spawn sleep");
+    std::thread::sleep(Duration::from_millis(100));
+
+    let control_open = open_exe_as_container(control.id() as i32);
+    let guest_open = open_exe_as_container(guest);
+    control.kill().ok();
+    control.wait().ok();
+    let delete = fx.runtime(&["delete", "--force", &id]);
+    assert_eq!(delete.code, 0, "{}", delete.stderr);
+    assert_eq!(wait_exit(guest), 128 + libc::SIGKILL);
+    fx.assert_clean(&id);
+
+    assert!(
+        control_open.as_ref().is_ok_and(|head| head == b"\x7fELF"),
+        "control: a dumpable process with the container's capabilities is readable: {control_open:?}"
+    );
+    let refused =
+        guest_open.expect_err("the runtime's binary must not be readable from the container");
+    assert!(refused.contains("Permission denied"), "{refused}");
+}
+
+/// The capabilities the test bundles give their containers (`CAP_AUDIT_WRITE`, `CAP_KILL`,
+/// `CAP_NET_BIND_SERVICE`): root's other capabilities are dropped from the bounding set before
+/// exec, so the command runs as root with exactly these.
+fn with_container_capabilities(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    const KEEP: [libc::c_ulong; 3] = [5, 10, 29]; // CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE
+    // SAFETY: prctl only, between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            for cap in 0..64 {
+                if !KEEP.contains(&cap)
+                    && libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0
+                    && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL)
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The first four bytes of `/proc/<pid>/exe`, read by a process with the container's
+/// capabilities; the reader's stderr when it cannot.
+fn open_exe_as_container(pid: i32) -> Result<Vec<u8>, String> {
+    let out = with_container_capabilities(
+        Command::new("head")
+            .args(["-c", "4"])
+            .arg(format!("/proc/{pid}/exe")),
+    )
+    .output()
+    .expect("spawn head");
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
 #[test]
 fn delete_force_removes_running_containers() {
     if !can_run() {
