@@ -19,10 +19,10 @@ use super::ProjectArgs;
 pub struct Args {
     /// A suite function (e.g. matmul), or the path of a WASI module (.wasm), a wasmtime artifact (.cwasm) or a native executable
     target: String,
-    /// The engine: native, wasmtime, wasmer or wasmi
+    /// The engine: native, wasmtime, wasmer, wasmi, or wasmedge in builds with the `wasmedge` feature
     #[arg(long, default_value = "wasmtime")]
     engine: String,
-    /// How the engine gets machine code: jit, aot or baseline (wasmtime), jit or aot (wasmer), interp (wasmi), native [default: the engine's first]
+    /// How the engine gets machine code: jit, aot or baseline (wasmtime), jit or aot (wasmer), interp (wasmi), interp or aot (wasmedge), native [default: the engine's first]
     #[arg(long)]
     mode: Option<Mode>,
     /// The workload size of a suite function: small, paper or large
