@@ -15,6 +15,8 @@ mod native;
 mod program;
 #[cfg(feature = "wasmedge")]
 mod wasmedge_engine;
+#[cfg(feature = "wasmedge")]
+mod wasmedge_library;
 mod wasmer_engine;
 mod wasmer_limits;
 mod wasmi_engine;

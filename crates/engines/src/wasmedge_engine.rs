@@ -23,6 +23,7 @@ use std::time::Instant;
 use wasmedge_sys::ffi;
 
 use crate::program::WASMEDGE_ARTIFACT_MAGIC;
+use crate::wasmedge_library::{self, api};
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
     ProgramKind, StdoutMode, Stopped,
@@ -52,27 +53,29 @@ fn engine_error(e: impl std::fmt::Display) -> EngineError {
     }
 }
 
-/// The version of the libwasmedge this process runs with. On first use, WasmEdge's log is
-/// routed to [`on_log`] (WasmEdge prints every trap on stderr, which the other engines do not).
-fn library_version() -> &'static str {
+/// The version of the libwasmedge this process runs with, loading it on first use; then also
+/// WasmEdge's log is routed to [`on_log`] (WasmEdge prints every trap on stderr, which the other
+/// engines do not). Fails, saying why, where the library cannot be loaded.
+fn library_version() -> Result<&'static str, EngineError> {
     static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
+    let api = wasmedge_library::load().map_err(engine_error)?;
+    Ok(VERSION.get_or_init(|| {
         // SAFETY: plain calls; the callback is a function for the life of the process, and the
         // version is a static C string. The level is set after the callback, whose new logger
         // would otherwise start at WasmEdge's default level.
         unsafe {
-            ffi::WasmEdge_LogSetCallback(Some(on_log));
+            (api.WasmEdge_LogSetCallback)(Some(on_log));
             if tracing::enabled!(target: "wasmedge", tracing::Level::DEBUG) {
-                ffi::WasmEdge_LogSetDebugLevel();
+                (api.WasmEdge_LogSetDebugLevel)();
             } else {
                 // Warnings too: the fallback to the interpreter is one.
-                ffi::WasmEdge_LogSetLevel(ffi::WasmEdge_LogLevel_Warn);
+                (api.WasmEdge_LogSetLevel)(ffi::WasmEdge_LogLevel_Warn);
             }
-            CStr::from_ptr(ffi::WasmEdge_VersionGet())
+            CStr::from_ptr((api.WasmEdge_VersionGet)())
                 .to_string_lossy()
                 .into_owned()
         }
-    })
+    }))
 }
 
 thread_local! {
@@ -173,7 +176,7 @@ unsafe extern "C" fn on_log(message: *const ffi::WasmEdge_LogMessage) {
 /// The message of a WasmEdge result.
 fn message(result: ffi::WasmEdge_Result) -> String {
     // SAFETY: WasmEdge returns a static C string for every result.
-    unsafe { CStr::from_ptr(ffi::WasmEdge_ResultGetMessage(result)) }
+    unsafe { CStr::from_ptr((api().WasmEdge_ResultGetMessage)(result)) }
         .to_string_lossy()
         .into_owned()
 }
@@ -181,7 +184,7 @@ fn message(result: ffi::WasmEdge_Result) -> String {
 /// `Ok` for success (and for a WASI `proc_exit`, which WasmEdge reports as "terminated").
 fn check(result: ffi::WasmEdge_Result) -> Result<(), String> {
     // SAFETY: a plain value.
-    if unsafe { ffi::WasmEdge_ResultOK(result) } {
+    if unsafe { (api().WasmEdge_ResultOK)(result) } {
         Ok(())
     } else {
         Err(message(result))
@@ -207,7 +210,7 @@ macro_rules! owned {
         impl Drop for $name {
             fn drop(&mut self) {
                 // SAFETY: the context came from WasmEdge's create call and is deleted once.
-                unsafe { ffi::$delete(self.0) }
+                unsafe { (api().$delete)(self.0) }
             }
         }
     };
@@ -242,17 +245,17 @@ unsafe impl Sync for AstModule {}
 
 /// A WasmEdge configuration for `mode`, with a memory limit in bytes if given.
 fn config(mode: Mode, max_memory: Option<u64>) -> Result<Config, EngineError> {
-    library_version();
+    library_version()?;
     // SAFETY: creating and setting a fresh configuration.
     unsafe {
-        let config = Config::new(ffi::WasmEdge_ConfigureCreate(), "WasmEdge configuration")?;
+        let config = Config::new((api().WasmEdge_ConfigureCreate)(), "WasmEdge configuration")?;
         let run_mode = if mode == Mode::Aot {
             ffi::WasmEdge_RunMode_AOT
         } else {
             ffi::WasmEdge_RunMode_Interpreter
         };
-        ffi::WasmEdge_ConfigureSetRunMode(config.0, run_mode);
-        ffi::WasmEdge_ConfigureCompilerSetOptimizationLevel(
+        (api().WasmEdge_ConfigureSetRunMode)(config.0, run_mode);
+        (api().WasmEdge_ConfigureCompilerSetOptimizationLevel)(
             config.0,
             ffi::WasmEdge_CompilerOptimizationLevel_O3,
         );
@@ -261,12 +264,12 @@ fn config(mode: Mode, max_memory: Option<u64>) -> Result<Config, EngineError> {
         // in the native code (`fmax`, for f64.max) shifts them all and it silently falls back
         // to its interpreter (linear-equations, fuzzysearch, imageprocessing); from a shared
         // library it looks each function up by name.
-        ffi::WasmEdge_ConfigureCompilerSetOutputFormat(
+        (api().WasmEdge_ConfigureCompilerSetOutputFormat)(
             config.0,
             ffi::WasmEdge_CompilerOutputFormat_Native,
         );
         if let Some(limit) = max_memory {
-            ffi::WasmEdge_ConfigureSetMaxMemoryPage(config.0, limit / PAGE);
+            (api().WasmEdge_ConfigureSetMaxMemoryPage)(config.0, limit / PAGE);
         }
         Ok(config)
     }
@@ -295,7 +298,7 @@ fn parse(program: &Program, mode: Mode, bytes: &[u8]) -> Result<AstModule, Engin
     // SAFETY: the contexts are used while alive; `bytes` outlives the parse, which copies; the
     // memory file outlives the parse, which dlopens it (the mapping outlives the file).
     unsafe {
-        let loader = Loader::new(ffi::WasmEdge_LoaderCreate(config.0), "WasmEdge loader")?;
+        let loader = Loader::new((api().WasmEdge_LoaderCreate)(config.0), "WasmEdge loader")?;
         let mut ast = std::ptr::null_mut();
         FELL_BACK.set(false);
         if mode == Mode::Aot {
@@ -308,17 +311,17 @@ fn parse(program: &Program, mode: Mode, bytes: &[u8]) -> Result<AstModule, Engin
                 format!("/proc/self/fd/{}", library.as_raw_fd()),
                 "the library's path",
             )?;
-            check(ffi::WasmEdge_LoaderParseFromFile(
+            check((api().WasmEdge_LoaderParseFromFile)(
                 loader.0,
                 &mut ast,
                 path.as_ptr(),
             ))
             .map_err(&invalid)?;
         } else {
-            check(ffi::WasmEdge_LoaderParseFromBytes(
+            check((api().WasmEdge_LoaderParseFromBytes)(
                 loader.0,
                 &mut ast,
-                ffi::WasmEdge_BytesWrap(bytes.as_ptr(), len),
+                (api().WasmEdge_BytesWrap)(bytes.as_ptr(), len),
             ))
             .map_err(&invalid)?;
         }
@@ -333,10 +336,10 @@ fn parse(program: &Program, mode: Mode, bytes: &[u8]) -> Result<AstModule, Engin
             ));
         }
         let validator = Validator::new(
-            ffi::WasmEdge_ValidatorCreate(config.0),
+            (api().WasmEdge_ValidatorCreate)(config.0),
             "WasmEdge validator",
         )?;
-        check(ffi::WasmEdge_ValidatorValidate(validator.0, ast.0)).map_err(invalid)?;
+        check((api().WasmEdge_ValidatorValidate)(validator.0, ast.0)).map_err(invalid)?;
         Ok(ast)
     }
 }
@@ -350,14 +353,14 @@ fn imports(ast: &AstModule) -> Vec<(String, String)> {
     };
     // SAFETY: the AST module is alive; the import contexts belong to it.
     unsafe {
-        let count = ffi::WasmEdge_ASTModuleListImportsLength(ast.0);
+        let count = (api().WasmEdge_ASTModuleListImportsLength)(ast.0);
         let mut list = vec![std::ptr::null(); count as usize];
-        ffi::WasmEdge_ASTModuleListImports(ast.0, list.as_mut_ptr(), count);
+        (api().WasmEdge_ASTModuleListImports)(ast.0, list.as_mut_ptr(), count);
         list.into_iter()
             .map(|import| {
                 (
-                    name(ffi::WasmEdge_ImportTypeGetModuleName(import)),
-                    name(ffi::WasmEdge_ImportTypeGetExternalName(import)),
+                    name((api().WasmEdge_ImportTypeGetModuleName)(import)),
+                    name((api().WasmEdge_ImportTypeGetExternalName)(import)),
                 )
             })
             .collect()
@@ -368,13 +371,13 @@ fn imports(ast: &AstModule) -> Vec<(String, String)> {
 fn exported_memory_bytes(ast: &AstModule) -> u64 {
     // SAFETY: the AST module is alive; the export and type contexts belong to it.
     unsafe {
-        let count = ffi::WasmEdge_ASTModuleListExportsLength(ast.0);
+        let count = (api().WasmEdge_ASTModuleListExportsLength)(ast.0);
         let mut list = vec![std::ptr::null(); count as usize];
-        ffi::WasmEdge_ASTModuleListExports(ast.0, list.as_mut_ptr(), count);
+        (api().WasmEdge_ASTModuleListExports)(ast.0, list.as_mut_ptr(), count);
         list.into_iter()
-            .map(|export| ffi::WasmEdge_ExportTypeGetMemoryType(ast.0, export))
+            .map(|export| (api().WasmEdge_ExportTypeGetMemoryType)(ast.0, export))
             .filter(|memory| !memory.is_null())
-            .map(|memory| ffi::WasmEdge_LimitGetMin(ffi::WasmEdge_MemoryTypeGetLimit(memory)))
+            .map(|memory| (api().WasmEdge_LimitGetMin)((api().WasmEdge_MemoryTypeGetLimit)(memory)))
             .max()
             .map_or(0, |pages| pages.saturating_mul(PAGE))
     }
@@ -420,7 +423,7 @@ impl Engine for WasmEdgeEngine {
     }
 
     fn version(&self) -> String {
-        library_version().to_owned()
+        library_version().map_or_else(|e| format!("unavailable: {e}"), str::to_owned)
     }
 
     fn modes(&self) -> &'static [Mode] {
@@ -441,12 +444,12 @@ impl Engine for WasmEdgeEngine {
         // SAFETY: the contexts are used while alive; `wasm` outlives the call.
         unsafe {
             let compiler = Compiler::new(
-                ffi::WasmEdge_CompilerCreate(config.0),
+                (api().WasmEdge_CompilerCreate)(config.0),
                 "WasmEdge AOT compiler",
             )?;
-            check(ffi::WasmEdge_CompilerCompileFromBytes(
+            check((api().WasmEdge_CompilerCompileFromBytes)(
                 compiler.0,
-                ffi::WasmEdge_BytesWrap(wasm.as_ptr(), len),
+                (api().WasmEdge_BytesWrap)(wasm.as_ptr(), len),
                 out_c.as_ptr(),
             ))
             .map_err(|e| {
@@ -625,7 +628,7 @@ impl Engine for WasmEdgeEngine {
         // WASI module and store outlive the executor's calls; drop order below is explicit).
         let (exit_code, trap) = unsafe {
             let wasi = Instance::new(
-                ffi::WasmEdge_ModuleInstanceCreateWASIWithFds(
+                (api().WasmEdge_ModuleInstanceCreateWASIWithFds)(
                     args_p.as_ptr(),
                     args_p.len() as u32,
                     envs_p.as_ptr(),
@@ -638,17 +641,17 @@ impl Engine for WasmEdgeEngine {
                 ),
                 "WASI module",
             )?;
-            let store = Store::new(ffi::WasmEdge_StoreCreate(), "WasmEdge store")?;
+            let store = Store::new((api().WasmEdge_StoreCreate)(), "WasmEdge store")?;
             let executor = Executor::new(
-                ffi::WasmEdge_ExecutorCreate(config.0, std::ptr::null_mut()),
+                (api().WasmEdge_ExecutorCreate)(config.0, std::ptr::null_mut()),
                 "WasmEdge executor",
             )?;
-            check(ffi::WasmEdge_ExecutorRegisterImport(
+            check((api().WasmEdge_ExecutorRegisterImport)(
                 executor.0, store.0, wasi.0,
             ))
             .map_err(engine_error)?;
             let mut instance = std::ptr::null_mut();
-            check(ffi::WasmEdge_ExecutorInstantiate(
+            check((api().WasmEdge_ExecutorInstantiate)(
                 executor.0,
                 &mut instance,
                 store.0,
@@ -665,9 +668,9 @@ impl Engine for WasmEdgeEngine {
                 })
             })?;
             let instance = Instance::new(instance, "module instance")?;
-            let start_name = ffi::WasmEdge_StringCreateByCString(c"_start".as_ptr());
-            let start = ffi::WasmEdge_ModuleInstanceFindFunction(instance.0, start_name);
-            ffi::WasmEdge_StringDelete(start_name);
+            let start_name = (api().WasmEdge_StringCreateByCString)(c"_start".as_ptr());
+            let start = (api().WasmEdge_ModuleInstanceFindFunction)(instance.0, start_name);
+            (api().WasmEdge_StringDelete)(start_name);
             if start.is_null() {
                 return Err(EngineError::no_start(&program.source));
             }
@@ -675,7 +678,7 @@ impl Engine for WasmEdgeEngine {
 
             let started = Instant::now();
             GROWTH_REFUSED.set(false);
-            let result = ffi::WasmEdge_ExecutorInvoke(
+            let result = (api().WasmEdge_ExecutorInvoke)(
                 executor.0,
                 start,
                 std::ptr::null(),
@@ -686,7 +689,7 @@ impl Engine for WasmEdgeEngine {
             phases.execute = started.elapsed();
             let outcome = match check(result) {
                 Ok(()) => (
-                    ffi::WasmEdge_ModuleInstanceWASIGetExitCode(wasi.0) as i32,
+                    (api().WasmEdge_ModuleInstanceWASIGetExitCode)(wasi.0) as i32,
                     None,
                 ),
                 Err(trap) => (EXIT_TRAP, Some(trap)),
