@@ -255,3 +255,40 @@ fn a_run_set_without_samples_has_no_report_but_a_clear_error() {
         &["has no samples yet", "--resume"],
     );
 }
+
+/// A run that fails (here: over its time limit) is recorded as failed, named on stderr even
+/// without the progress bar, and makes the bench exit non-zero.
+#[test]
+fn a_failed_run_is_named_on_stderr_without_progress() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--functions",
+        "matmul",
+        "--environments",
+        "process/wasmi-interp",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--size",
+        "paper",
+        "--timeout",
+        "1ms",
+        "--no-progress",
+        "--no-build",
+        "--output",
+        runset.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("failed: matmul in process/wasmi-interp: exited with 137"),
+        "{stderr}"
+    );
+    let samples = sample_lines(&runset);
+    assert_eq!(samples.len(), 1);
+    assert_eq!(samples[0]["ok"], false);
+}

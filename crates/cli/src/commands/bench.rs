@@ -382,12 +382,18 @@ impl Observer for Progress {
         self.bar.inc(1);
         if !sample.ok {
             self.failed += 1;
-            self.bar.println(format!(
+            let line = format!(
                 "failed: {} in {}: {}",
                 sample.function,
                 sample.environment,
                 sample.error.as_deref().unwrap_or("")
-            ));
+            );
+            // A hidden bar (--no-progress) prints nothing, and a failure must still be said.
+            if self.bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                self.bar.println(line);
+            }
         }
         self.bar.set_message(format!(
             "{} {} {:.2} ms{}",
