@@ -44,6 +44,13 @@ impl WasmEdgeEngine {
     pub fn new() -> Self {
         Self
     }
+
+    /// Loads libwasmedge now rather than on first use. A process that will lose sight of the
+    /// host's filesystem before it runs WasmEdge (a container's init process, after pivot_root)
+    /// must call it while it can still see the library; its children inherit it.
+    pub fn load_library() -> Result<(), EngineError> {
+        library_version().map(|_| ())
+    }
 }
 
 fn engine_error(e: impl std::fmt::Display) -> EngineError {

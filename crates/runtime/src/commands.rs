@@ -140,6 +140,8 @@ fn build(new: &NewContainer, globals: &Globals) -> Result<Container> {
             globals.container_dir(new.id).display()
         );
     }
+    #[cfg(feature = "wasmedge")]
+    load_wasmedge_if_asked(&bundle);
     let pid_file_existed = new.pid_file.is_some_and(|p| p.exists());
     let built = ContainerBuilder::new(new.id.to_owned(), SyscallType::default())
         .with_executor(RuntimeExecutor::new())
@@ -165,6 +167,39 @@ fn build(new: &NewContainer, globals: &Globals) -> Result<Container> {
         }
         anyhow!("cannot create container {}: {}", new.id, explain(&e))
     })
+}
+
+/// Loads libwasmedge in this process when the container will run in WasmEdge (by annotation, or
+/// an entrypoint that is a WasmEdge artifact): the library is on the host, and the init process,
+/// forked from here, runs the guest only after pivoting into the container's root filesystem.
+/// Anything wrong with the bundle, or a library that cannot be loaded, is left for the init
+/// process to report, in the words it uses for every other container.
+#[cfg(feature = "wasmedge")]
+fn load_wasmedge_if_asked(bundle: &Path) {
+    let Ok(spec) = Spec::load(bundle.join("config.json")) else {
+        return;
+    };
+    let by_annotation = Hints::from_annotations(spec.annotations().as_ref())
+        .is_ok_and(|hints| hints.engine == Some("wasmedge"));
+    let by_bytes = || {
+        let rootfs = spec.root().as_ref().map(|r| bundle.join(r.path()));
+        let entrypoint = spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.args().as_ref())
+            .and_then(|args| args.first())
+            .filter(|arg0| arg0.starts_with('/'));
+        match (rootfs, entrypoint) {
+            (Some(rootfs), Some(arg0)) => {
+                wasmfaas_engines::Program::open(rootfs.join(arg0.trim_start_matches('/')))
+                    .is_ok_and(|p| p.kind == wasmfaas_engines::ProgramKind::WasmEdgeArtifact)
+            }
+            _ => false,
+        }
+    };
+    if by_annotation || by_bytes() {
+        wasmfaas_engines::WasmEdgeEngine::load_library().ok();
+    }
 }
 
 /// The message of a libcontainer error: the init process's own words when it has them, without
