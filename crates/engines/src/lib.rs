@@ -235,7 +235,7 @@ pub fn registry_with(interruptible: bool) -> Vec<Box<dyn Engine>> {
             Box::new(WasmerEngine::new()),
         ]
     };
-    // Only in builds with the `wasmedge` feature (it links a WasmEdge built from source). It
+    // Only in builds with the `wasmedge` feature (it loads a WasmEdge built from source). It
     // cannot interrupt a guest either way, like wasmer.
     #[cfg(feature = "wasmedge")]
     engines.push(Box::new(WasmEdgeEngine::new()));

@@ -1,8 +1,9 @@
 //! WasmEdge: its interpreter (`interp`) and its LLVM ahead-of-time compiler (`aot`), through
 //! WasmEdge's C API (the `wasmedge-sys` bindings), WASI through WasmEdge's own WASI module.
 //!
-//! Only in builds with the `wasmedge` feature: WasmEdge is in no package registry, so it links a
-//! libwasmedge built from source (see the README, "Engines and environments").
+//! Only in builds with the `wasmedge` feature: WasmEdge is in no package registry, so it loads a
+//! libwasmedge built from source, at run time (see the README, "Engines and environments", and
+//! [`crate::wasmedge_library`]).
 //!
 //! An AOT artifact is the shared library WasmEdge's compiler makes (the native code, with the
 //! module embedded) behind a header of ours: [`crate::program::WASMEDGE_ARTIFACT_MAGIC`], then
@@ -539,6 +540,8 @@ impl Engine for WasmEdgeEngine {
                 .unwrap_or_default();
             let newline = rest.iter().position(|&b| b == b'\n').unwrap_or(0);
             let (fingerprint, body) = (&rest[..newline], &rest[newline + 1..]);
+            // Without the library the fingerprint would name its absence: say that instead.
+            library_version()?;
             let expected = self.artifact_fingerprint();
             if fingerprint != expected.as_bytes() {
                 return Err(EngineError::IncompatibleArtifact {

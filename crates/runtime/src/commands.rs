@@ -189,11 +189,20 @@ fn load_wasmedge_if_asked(bundle: &Path) {
             .and_then(|p| p.args().as_ref())
             .and_then(|args| args.first())
             .filter(|arg0| arg0.starts_with('/'));
+        // The first bytes tell a WasmEdge artifact (Program::open would read a whole ELF file,
+        // and this runs for every container, native ones too).
+        let head = |path: PathBuf| -> std::io::Result<Vec<u8>> {
+            use std::io::Read;
+            let mut head = Vec::with_capacity(32);
+            std::fs::File::open(path)?.take(32).read_to_end(&mut head)?;
+            Ok(head)
+        };
         match (rootfs, entrypoint) {
-            (Some(rootfs), Some(arg0)) => {
-                wasmfaas_engines::Program::open(rootfs.join(arg0.trim_start_matches('/')))
-                    .is_ok_and(|p| p.kind == wasmfaas_engines::ProgramKind::WasmEdgeArtifact)
-            }
+            (Some(rootfs), Some(arg0)) => head(rootfs.join(arg0.trim_start_matches('/')))
+                .is_ok_and(|head| {
+                    wasmfaas_engines::ProgramKind::detect(&head)
+                        == wasmfaas_engines::ProgramKind::WasmEdgeArtifact
+                }),
             _ => false,
         }
     };
