@@ -184,7 +184,7 @@ pub fn precompile(layout: &Layout, engine: &dyn Engine) -> Result<(), BuildError
 /// of `sizes`. Returns the artifact sizes.
 pub fn build_all(
     layout: &Layout,
-    engines: &[&dyn Engine],
+    engines: &[Box<dyn Engine>],
     sizes: &[Size],
 ) -> Result<Vec<ArtifactSizes>, BuildError> {
     for target in [WASM_TARGET, NATIVE_TARGET] {
@@ -204,7 +204,7 @@ pub fn build_all(
         install(&built(NATIVE_TARGET, name), &layout.native(name))?;
     }
     for engine in engines {
-        precompile(layout, *engine)?;
+        precompile(layout, engine.as_ref())?;
     }
     for &size in sizes {
         inputs::generate(size, &layout.inputs(size))?;
@@ -213,7 +213,7 @@ pub fn build_all(
 }
 
 /// The sizes of every function's built artifacts (0 where one is missing).
-pub fn artifact_sizes(layout: &Layout, engines: &[&dyn Engine]) -> Vec<ArtifactSizes> {
+pub fn artifact_sizes(layout: &Layout, engines: &[Box<dyn Engine>]) -> Vec<ArtifactSizes> {
     let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
     functions()
         .iter()

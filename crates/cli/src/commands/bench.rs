@@ -201,10 +201,7 @@ fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Res
         return Ok(());
     }
     eprintln!("wasmfaas bench: bringing the suite up to date (wasmfaas build --size {size})");
-    let aot_engines = wasmfaas_engines::aot_engines();
-    let engines: Vec<&dyn wasmfaas_engines::Engine> =
-        aot_engines.iter().map(|e| e.as_ref()).collect();
-    build_all(layout, &engines, &[size])?;
+    build_all(layout, &wasmfaas_engines::aot_engines(), &[size])?;
     Ok(())
 }
 

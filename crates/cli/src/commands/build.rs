@@ -2,7 +2,6 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use wasmfaas_engines::Engine;
 use wasmfaas_suite::Size;
 use wasmfaas_suite::build::{ArtifactSizes, build_all};
 
@@ -26,10 +25,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         args.size
     };
-    let aot_engines = wasmfaas_engines::aot_engines();
-    let engines: Vec<&dyn Engine> = aot_engines.iter().map(|e| e.as_ref()).collect();
     let started = std::time::Instant::now();
-    let table = build_all(&layout, &engines, &sizes)?;
+    let table = build_all(&layout, &wasmfaas_engines::aot_engines(), &sizes)?;
     print_sizes(&table);
     eprintln!(
         "built {} functions in {:.1} s into {}; inputs: {}",

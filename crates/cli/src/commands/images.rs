@@ -3,7 +3,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use wasmfaas_engines::Engine;
 use wasmfaas_oci::{Images, Variant};
 use wasmfaas_suite::build::build_all;
 
@@ -35,8 +34,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .iter()
             .map(|name| wasmfaas_suite::find(name).map_err(anyhow::Error::msg))
             .collect::<Result<_>>()?;
-    let aot_engines = wasmfaas_engines::aot_engines();
-    let engines: Vec<&dyn Engine> = aot_engines.iter().map(|e| e.as_ref()).collect();
+    let engines = wasmfaas_engines::aot_engines();
     build_all(&layout, &engines, &[]).context("bringing the suite up to date")?;
     let path = args
         .output

@@ -1,7 +1,6 @@
 //! What the suite's integration tests share: the suite, built once per test binary.
 use std::sync::OnceLock;
 
-use wasmfaas_engines::{WasmerEngine, WasmtimeEngine};
 use wasmfaas_suite::{Layout, Size, build};
 
 /// The project's layout, with the suite built (cargo is incremental: seconds when unchanged).
@@ -11,7 +10,7 @@ pub fn layout() -> &'static Layout {
         let layout = Layout::in_project(Layout::default_project_root());
         build::build_all(
             &layout,
-            &[&WasmtimeEngine::new(), &WasmerEngine::new()],
+            &wasmfaas_engines::aot_engines(),
             &[Size::Small, Size::Paper],
         )
         .expect("the suite builds");
