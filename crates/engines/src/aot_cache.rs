@@ -54,18 +54,26 @@ impl AotCache {
         let digest = hex::encode(Sha256::digest(&wasm));
         let path = self.artifact_path(engine, &digest);
         if !path.is_file() {
-            let artifact = engine.precompile(&wasm).map_err(|e| match e {
-                EngineError::Engine { message, .. } => EngineError::InvalidModule {
-                    path: module.to_path_buf(),
-                    reason: message,
-                },
-                other => other,
-            })?;
+            let artifact = engine
+                .precompile(&wasm)
+                .map_err(|e| blame_the_module_if_invalid(e, module, &wasm))?;
             write_atomically(&path, &artifact)?;
         }
         let mut program = Program::open(&path)?;
         program.source = module.to_path_buf();
         Ok(program)
+    }
+}
+
+/// A failed precompile is the module's fault only if the module does not validate; otherwise
+/// (a missing engine library, an engine limit) the engine's own error says what to do.
+fn blame_the_module_if_invalid(error: EngineError, module: &Path, wasm: &[u8]) -> EngineError {
+    match (&error, crate::wasmtime_engine::validate(wasm)) {
+        (EngineError::Engine { .. }, Err(reason)) => EngineError::InvalidModule {
+            path: module.to_path_buf(),
+            reason,
+        },
+        _ => error,
     }
 }
 
@@ -87,4 +95,78 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineEr
     ));
     std::fs::write(&temporary, bytes).map_err(cache_err)?;
     std::fs::rename(&temporary, path).map_err(cache_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Invocation, Mode, Outcome, WasmtimeEngine};
+
+    /// An engine whose compiler is missing, as a WasmEdge build is without its library.
+    struct CompilerMissing;
+
+    impl Engine for CompilerMissing {
+        fn name(&self) -> &'static str {
+            "compiler-missing"
+        }
+        fn version(&self) -> String {
+            "0".into()
+        }
+        fn modes(&self) -> &'static [Mode] {
+            &[Mode::Aot]
+        }
+        fn precompile(&self, _wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
+            Err(EngineError::Engine {
+                engine: "compiler-missing",
+                message: "cannot load libcompiler.so: install it".into(),
+            })
+        }
+        fn artifact_fingerprint(&self) -> String {
+            "compiler-missing-0".into()
+        }
+        fn artifact_extension(&self) -> &'static str {
+            "bin"
+        }
+        fn run(&self, _: &Program, _: Mode, _: &Invocation) -> Result<Outcome, EngineError> {
+            unreachable!("the test never runs a program")
+        }
+    }
+
+    fn module_file(dir: &Path, bytes: &[u8]) -> PathBuf {
+        let path = dir.join("module.wasm");
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_module_that_does_not_validate_is_named_as_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        let module = module_file(dir.path(), b"\0asm\x01\0\0\0\x01\xff");
+        let cache = AotCache::new(dir.path().join("cache"));
+        let error = cache
+            .artifact_for(&WasmtimeEngine::new(), &module)
+            .unwrap_err();
+        assert!(
+            matches!(&error, EngineError::InvalidModule { path, .. } if path == &module),
+            "{error}"
+        );
+        assert!(
+            !cache.root().join("aot").exists(),
+            "nothing is cached for a bad module"
+        );
+    }
+
+    #[test]
+    fn an_engine_that_fails_on_a_valid_module_keeps_its_own_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let module = module_file(dir.path(), &wat::parse_str("(module)").unwrap());
+        let cache = AotCache::new(dir.path().join("cache"));
+        let error = cache.artifact_for(&CompilerMissing, &module).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("cannot load libcompiler.so"), "{message}");
+        assert!(
+            !message.contains("not a valid WebAssembly module"),
+            "{message}"
+        );
+    }
 }

@@ -147,6 +147,13 @@ fn engine_error(e: &wasmtime::Error) -> EngineError {
     }
 }
 
+/// Whether `wasm` is a valid module for wasmtime's default features (SIMD included), and if not,
+/// why: the engines share the WebAssembly standard, so this tells a bad module from an engine
+/// failure.
+pub(crate) fn validate(wasm: &[u8]) -> Result<(), String> {
+    wasmtime::Module::validate(&wasmtime::Engine::default(), wasm).map_err(|e| root_cause(&e))
+}
+
 /// The innermost message of an error chain, which is where wasmtime says what is wrong.
 fn root_cause(e: &wasmtime::Error) -> String {
     e.chain().last().map(|c| c.to_string()).unwrap_or_default()
