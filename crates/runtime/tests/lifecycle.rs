@@ -340,32 +340,28 @@ fn lifecycle(fx: &Fixture, id: &str, bundle: &Path) -> (i32, String, String) {
     (code, stdout, stderr)
 }
 
-#[test]
-fn wasm_container_lifecycle() {
+/// The whole lifecycle of a bundle whose entrypoint is the built `artifact` (the hello program).
+fn hello_lifecycle(fixture: &'static str, artifact_path: &str, entrypoint: &str) {
     if !can_run() {
         return;
     }
-    let fx = Fixture::new("wasm");
+    let fx = Fixture::new(fixture);
     let id = fx.id("hello");
-    let wasm = std::fs::read(artifact("wasm/hello.wasm")).unwrap();
-    let bundle = fx.bundle(&id, &BundleSpec::new("/hello.wasm", wasm, &["/hello.wasm"]));
+    let bytes = std::fs::read(artifact(artifact_path)).unwrap();
+    let bundle = fx.bundle(&id, &BundleSpec::new(entrypoint, bytes, &[entrypoint]));
     let (code, stdout, _) = lifecycle(&fx, &id, &bundle);
     assert_eq!(code, 0);
     assert_eq!(stdout, "hello from wasmfaas\n");
 }
 
 #[test]
+fn wasm_container_lifecycle() {
+    hello_lifecycle("wasm", "wasm/hello.wasm", "/hello.wasm");
+}
+
+#[test]
 fn native_container_lifecycle() {
-    if !can_run() {
-        return;
-    }
-    let fx = Fixture::new("native");
-    let id = fx.id("hello");
-    let binary = std::fs::read(artifact("native/hello")).unwrap();
-    let bundle = fx.bundle(&id, &BundleSpec::new("/hello", binary, &["/hello"]));
-    let (code, stdout, _) = lifecycle(&fx, &id, &bundle);
-    assert_eq!(code, 0);
-    assert_eq!(stdout, "hello from wasmfaas\n");
+    hello_lifecycle("native", "native/hello", "/hello");
 }
 
 #[test]
