@@ -186,13 +186,38 @@ pub trait Engine: Send + Sync {
     fn can_interrupt(&self) -> bool {
         true
     }
-    /// Runs `program` in `mode` to its exit.
+    /// The error for a mode this engine does not have, naming the ones it has.
+    fn unsupported_mode(&self, mode: Mode) -> EngineError {
+        EngineError::UnsupportedMode {
+            engine: self.name(),
+            mode,
+            supported: self
+                .modes()
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+    /// Refuses a mode this engine does not have.
+    fn check_mode(&self, mode: Mode) -> Result<(), EngineError> {
+        if self.modes().contains(&mode) {
+            Ok(())
+        } else {
+            Err(self.unsupported_mode(mode))
+        }
+    }
+    /// Runs `program` in `mode` to its exit: [`Engine::load`], then [`Engine::run_loaded`]. An
+    /// engine implements either this or those two (the defaults call each other).
     fn run(
         &self,
         program: &Program,
         mode: Mode,
         invocation: &Invocation,
-    ) -> Result<Outcome, EngineError>;
+    ) -> Result<Outcome, EngineError> {
+        let loaded = self.load(program, mode)?;
+        self.run_loaded(&loaded, invocation)
+    }
     /// Loads `program` for `mode` without running it: reads it and compiles it (JIT, baseline,
     /// interp) or deserialises it (AOT), so that errors in the program show here and
     /// [`Engine::run_loaded`] only instantiates and executes. An engine that cannot load ahead
@@ -270,5 +295,57 @@ pub fn engine_with(name: &str, interruptible: bool) -> Result<Box<dyn Engine>, E
                 .collect::<Vec<_>>()
                 .join(", "),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_refuses_a_mode_it_lacks_and_names_the_ones_it_has() {
+        let all = [
+            Mode::Jit,
+            Mode::Aot,
+            Mode::Baseline,
+            Mode::Interp,
+            Mode::Native,
+        ];
+        for engine in registry() {
+            for mode in all.iter().filter(|m| !engine.modes().contains(m)) {
+                let message = engine.check_mode(*mode).unwrap_err().to_string();
+                let modes: Vec<_> = engine.modes().iter().map(|m| m.as_str()).collect();
+                assert_eq!(
+                    message,
+                    format!(
+                        "engine {} has no mode {mode}: use one of {}",
+                        engine.name(),
+                        modes.join(", ")
+                    )
+                );
+            }
+            for mode in engine.modes() {
+                assert!(engine.check_mode(*mode).is_ok(), "{}", engine.name());
+            }
+        }
+    }
+
+    #[test]
+    fn running_in_a_mode_the_engine_lacks_fails_before_reading_the_program() {
+        let missing = Program {
+            path: "/nonexistent/module.wasm".into(),
+            source: "/nonexistent/module.wasm".into(),
+            kind: ProgramKind::WasmModule,
+        };
+        for (name, mode) in [("wasmi", Mode::Jit), ("wasmer", Mode::Interp)] {
+            let engine = engine(name).unwrap();
+            let error = engine
+                .run(&missing, mode, &Invocation::default())
+                .unwrap_err();
+            assert!(
+                matches!(error, EngineError::UnsupportedMode { .. }),
+                "{name}: {error}"
+            );
+        }
     }
 }

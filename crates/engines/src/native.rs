@@ -28,11 +28,7 @@ impl Engine for NativeEngine {
     }
 
     fn precompile(&self, _wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
-        Err(EngineError::UnsupportedMode {
-            engine: "native",
-            mode: Mode::Aot,
-            supported: "native".into(),
-        })
+        Err(self.unsupported_mode(Mode::Aot))
     }
 
     fn artifact_fingerprint(&self) -> String {
@@ -49,13 +45,7 @@ impl Engine for NativeEngine {
         mode: Mode,
         invocation: &Invocation,
     ) -> Result<Outcome, EngineError> {
-        if mode != Mode::Native {
-            return Err(EngineError::UnsupportedMode {
-                engine: "native",
-                mode,
-                supported: "native".into(),
-            });
-        }
+        self.check_mode(mode)?;
         if program.kind != ProgramKind::Elf {
             return Err(EngineError::WrongKind {
                 path: program.path.clone(),

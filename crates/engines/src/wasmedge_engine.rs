@@ -490,16 +490,6 @@ impl Engine for WasmEdgeEngine {
         false
     }
 
-    fn run(
-        &self,
-        program: &Program,
-        mode: Mode,
-        invocation: &Invocation,
-    ) -> Result<Outcome, EngineError> {
-        let loaded = self.load(program, mode)?;
-        self.run_loaded(&loaded, invocation)
-    }
-
     fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
         let wrong = |problem: String| EngineError::WrongKind {
             path: program.source.clone(),
@@ -520,13 +510,7 @@ impl Engine for WasmEdgeEngine {
                     kind.describe()
                 )));
             }
-            (mode, _) => {
-                return Err(EngineError::UnsupportedMode {
-                    engine: NAME,
-                    mode,
-                    supported: "interp, aot".into(),
-                });
-            }
+            (mode, _) => return Err(self.unsupported_mode(mode)),
         }
         let mut phases = Phases::default();
         let started = Instant::now();

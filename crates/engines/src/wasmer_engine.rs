@@ -141,24 +141,8 @@ impl Engine for WasmerEngine {
         false
     }
 
-    fn run(
-        &self,
-        program: &Program,
-        mode: Mode,
-        invocation: &Invocation,
-    ) -> Result<Outcome, EngineError> {
-        let loaded = self.load(program, mode)?;
-        self.run_loaded(&loaded, invocation)
-    }
-
     fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
-        if !self.modes().contains(&mode) {
-            return Err(EngineError::UnsupportedMode {
-                engine: NAME,
-                mode,
-                supported: "jit, aot".into(),
-            });
-        }
+        self.check_mode(mode)?;
         let mut phases = Phases::default();
         let started = Instant::now();
         let (engine, _) = self.ready()?;

@@ -127,11 +127,7 @@ impl Engine for WasmiEngine {
     }
 
     fn precompile(&self, _wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
-        Err(EngineError::UnsupportedMode {
-            engine: NAME,
-            mode: Mode::Aot,
-            supported: "interp".into(),
-        })
+        Err(self.unsupported_mode(Mode::Aot))
     }
 
     fn artifact_fingerprint(&self) -> String {
@@ -142,24 +138,8 @@ impl Engine for WasmiEngine {
         ""
     }
 
-    fn run(
-        &self,
-        program: &Program,
-        mode: Mode,
-        invocation: &Invocation,
-    ) -> Result<Outcome, EngineError> {
-        let loaded = self.load(program, mode)?;
-        self.run_loaded(&loaded, invocation)
-    }
-
     fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
-        if mode != Mode::Interp {
-            return Err(EngineError::UnsupportedMode {
-                engine: NAME,
-                mode,
-                supported: "interp".into(),
-            });
-        }
+        self.check_mode(mode)?;
         if program.kind != ProgramKind::WasmModule {
             return Err(EngineError::WrongKind {
                 path: program.source.clone(),

@@ -70,13 +70,7 @@ impl WasmtimeEngine {
         let (cell, strategy) = match mode {
             Mode::Jit | Mode::Aot => (&self.cranelift, Strategy::Cranelift),
             Mode::Baseline => (&self.winch, Strategy::Winch),
-            mode => {
-                return Err(EngineError::UnsupportedMode {
-                    engine: NAME,
-                    mode,
-                    supported: supported(),
-                });
-            }
+            mode => return Err(self.unsupported_mode(mode)),
         };
         if let Some(ready) = cell.get() {
             return Ok(ready);
@@ -134,10 +128,6 @@ impl WasmtimeEngine {
             }),
         }
     }
-}
-
-fn supported() -> String {
-    "jit, aot, baseline".to_owned()
 }
 
 fn engine_error(e: &wasmtime::Error) -> EngineError {
@@ -246,16 +236,6 @@ impl Engine for WasmtimeEngine {
 
     fn artifact_extension(&self) -> &'static str {
         "cwasm"
-    }
-
-    fn run(
-        &self,
-        program: &Program,
-        mode: Mode,
-        invocation: &Invocation,
-    ) -> Result<Outcome, EngineError> {
-        let loaded = self.load(program, mode)?;
-        self.run_loaded(&loaded, invocation)
     }
 
     fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
