@@ -21,6 +21,13 @@ fn wasmedge() -> Box<dyn Engine> {
     wasmfaas_engines::engine("wasmedge").expect("a build with the wasmedge feature has it")
 }
 
+/// `USES_FMAX` compiled ahead of time by `engine`.
+fn fmax_artifact(engine: &dyn Engine) -> Vec<u8> {
+    engine
+        .precompile(&wat::parse_str(USES_FMAX).unwrap())
+        .expect("compiles")
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Program {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -40,9 +47,7 @@ fn run(engine: &dyn Engine, program: &Program) -> Result<Outcome, EngineError> {
 fn native_code_calling_libm_runs_natively() {
     let dir = tempfile::tempdir().unwrap();
     let engine = wasmedge();
-    let artifact = engine
-        .precompile(&wat::parse_str(USES_FMAX).unwrap())
-        .expect("compiles");
+    let artifact = fmax_artifact(engine.as_ref());
     let program = write(dir.path(), "fmax.wasmedge", &artifact);
     // A fallback to the interpreter would be refused at load, so this is the native code.
     let outcome = run(engine.as_ref(), &program).expect("runs as AOT");
@@ -71,9 +76,7 @@ fn an_artifact_wasmedge_would_interpret_is_refused() {
 fn truncated_and_foreign_artifacts_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let engine = wasmedge();
-    let artifact = engine
-        .precompile(&wat::parse_str(USES_FMAX).unwrap())
-        .expect("compiles");
+    let artifact = fmax_artifact(engine.as_ref());
     let truncated = write(dir.path(), "cut.wasmedge", &artifact[..artifact.len() / 2]);
     let message = run(engine.as_ref(), &truncated).unwrap_err().to_string();
     assert!(
@@ -89,10 +92,7 @@ fn truncated_and_foreign_artifacts_are_refused() {
     assert!(message.contains("made by"), "{message}");
 
     let wasmtime = wasmfaas_engines::engine("wasmtime").unwrap();
-    let cwasm = wasmtime
-        .precompile(&wat::parse_str(USES_FMAX).unwrap())
-        .unwrap();
-    let cwasm = write(dir.path(), "fmax.cwasm", &cwasm);
+    let cwasm = write(dir.path(), "fmax.cwasm", &fmax_artifact(wasmtime.as_ref()));
     let message = run(engine.as_ref(), &cwasm).unwrap_err().to_string();
     assert!(message.contains("fmax.cwasm"), "{message}");
 }
