@@ -200,11 +200,7 @@ fn medians(analysis: &Analysis) -> Result<Vec<Section>, BenchError> {
                 });
             }
         }
-        section.blocks.push(Block::Table(Table {
-            caption: String::new(),
-            headers,
-            rows,
-        }));
+        section.table(headers, rows);
         if !groups.is_empty() {
             let svg = wasmfaas_plot::grouped_bars(&BarChart {
                 title: format!("Median cold run time, {} launcher", launcher.as_str()),
@@ -300,11 +296,7 @@ fn phases(analysis: &Analysis) -> Result<Option<Section>, BenchError> {
             });
         }
     }
-    section.blocks.push(Block::Table(Table {
-        caption: String::new(),
-        headers,
-        rows,
-    }));
+    section.table(headers, rows);
     let svg = wasmfaas_plot::stacked_panels("Where an embedded run's time goes", &panels, 3)
         .map_err(|e| BenchError::NoData(format!("cannot draw the phases: {e}")))?;
     section.blocks.push(Block::Figure {
@@ -350,11 +342,7 @@ fn lifecycle(analysis: &Analysis) -> Option<Section> {
             rows.push(row);
         }
     }
-    section.blocks.push(Block::Table(Table {
-        caption: String::new(),
-        headers,
-        rows,
-    }));
+    section.table(headers, rows);
     Some(section)
 }
 
@@ -531,11 +519,7 @@ fn compute_ratio(analysis: &Analysis) -> Option<Section> {
         }
         rows.push(row);
     }
-    section.blocks.push(Block::Table(Table {
-        caption: String::new(),
-        headers,
-        rows,
-    }));
+    section.table(headers, rows);
     Some(section)
 }
 
@@ -614,11 +598,7 @@ fn image_sizes(analysis: &Analysis) -> Result<Option<Section>, BenchError> {
             row
         })
         .collect();
-    section.blocks.push(Block::Table(Table {
-        caption: String::new(),
-        headers,
-        rows,
-    }));
+    section.table(headers, rows);
     let svg = wasmfaas_plot::grouped_bars(&BarChart {
         title: "OCI image size by variant".into(),
         value_label: "size (KiB, log scale)".into(),

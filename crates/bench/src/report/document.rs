@@ -69,6 +69,15 @@ impl Section {
     pub fn paragraph(&mut self, text: impl Into<String>) {
         self.blocks.push(Block::Paragraph(text.into()));
     }
+
+    /// Adds a table without a caption.
+    pub fn table(&mut self, headers: Vec<String>, rows: Vec<Vec<String>>) {
+        self.blocks.push(Block::Table(Table {
+            caption: String::new(),
+            headers,
+            rows,
+        }));
+    }
 }
 
 /// Renders to GitHub-flavoured Markdown; figures link to their SVG files.
