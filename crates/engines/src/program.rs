@@ -28,6 +28,16 @@ pub enum ProgramKind {
 }
 
 impl ProgramKind {
+    /// The kind of the file at `path` from its first 32 bytes. Cheap for any file, but an ELF
+    /// file stays [`ProgramKind::Elf`] even when it is a wasmtime artifact (telling that needs the
+    /// whole file, as [`Program::open`] reads it).
+    pub fn from_head(path: &Path) -> std::io::Result<ProgramKind> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(32);
+        std::fs::File::open(path)?.take(32).read_to_end(&mut head)?;
+        Ok(ProgramKind::detect(&head))
+    }
+
     /// Tells the kind from the first bytes of a file.
     pub fn detect(bytes: &[u8]) -> ProgramKind {
         if bytes.starts_with(b"\0asm") {
@@ -83,7 +93,6 @@ pub struct Program {
 impl Program {
     /// Opens `path` and tells its kind from its first bytes (reads at most a few KiB).
     pub fn open(path: impl AsRef<Path>) -> Result<Program, EngineError> {
-        use std::io::Read;
         let path = path.as_ref().to_path_buf();
         let read_err = |source| EngineError::Read {
             path: path.clone(),
@@ -96,13 +105,7 @@ impl Program {
                 problem: "is a directory, not a program".into(),
             });
         }
-        let mut head = Vec::with_capacity(32);
-        std::fs::File::open(&path)
-            .map_err(read_err)?
-            .take(32)
-            .read_to_end(&mut head)
-            .map_err(read_err)?;
-        let kind = match ProgramKind::detect(&head) {
+        let kind = match ProgramKind::from_head(&path).map_err(read_err)? {
             // An ELF file: read it whole to ask wasmtime whether it is one of its artifacts.
             ProgramKind::Elf => ProgramKind::detect(&std::fs::read(&path).map_err(read_err)?),
             kind => kind,

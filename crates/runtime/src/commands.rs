@@ -191,18 +191,11 @@ fn load_wasmedge_if_asked(bundle: &Path) {
             .filter(|arg0| arg0.starts_with('/'));
         // The first bytes tell a WasmEdge artifact (Program::open would read a whole ELF file,
         // and this runs for every container, native ones too).
-        let head = |path: PathBuf| -> std::io::Result<Vec<u8>> {
-            use std::io::Read;
-            let mut head = Vec::with_capacity(32);
-            std::fs::File::open(path)?.take(32).read_to_end(&mut head)?;
-            Ok(head)
-        };
         match (rootfs, entrypoint) {
-            (Some(rootfs), Some(arg0)) => head(rootfs.join(arg0.trim_start_matches('/')))
-                .is_ok_and(|head| {
-                    wasmfaas_engines::ProgramKind::detect(&head)
-                        == wasmfaas_engines::ProgramKind::WasmEdgeArtifact
-                }),
+            (Some(rootfs), Some(arg0)) => {
+                wasmfaas_engines::ProgramKind::from_head(&rootfs.join(arg0.trim_start_matches('/')))
+                    .is_ok_and(|kind| kind == wasmfaas_engines::ProgramKind::WasmEdgeArtifact)
+            }
             _ => false,
         }
     };
