@@ -1,11 +1,8 @@
-//! Unpacking an image of a layout into an OCI runtime bundle (a root filesystem and a
-//! `config.json`), as umoci does, so that runc (or any OCI runtime) can create containers of it.
-use std::io::Read;
+//! OCI runtime bundles of a layout's images: a root filesystem (unpacked as umoci does, see
+//! `layers`) and a `config.json`, so that runc (or any OCI runtime) can create containers of it.
 use std::path::{Path, PathBuf};
 
-use ocidir::oci_spec::image::{
-    Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
-};
+use ocidir::oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest};
 use ocidir::oci_spec::runtime::{Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec};
 
 use crate::ImageError;
@@ -39,6 +36,9 @@ pub struct Bundle {
     pub path: PathBuf,
     /// How the image says to run it.
     pub image: ImageRun,
+    /// Whether the container's root must be read-only: its files are hard links shared with
+    /// other bundles ([`crate::LayerStore`]).
+    pub read_only_root: bool,
 }
 
 impl Bundle {
@@ -103,7 +103,7 @@ impl Bundle {
             .set_root(Some(
                 RootBuilder::default()
                     .path("rootfs")
-                    .readonly(false)
+                    .readonly(self.read_only_root)
                     .build()
                     .map_err(invalid)?,
             ))
@@ -116,59 +116,6 @@ impl Bundle {
 /// How the image tagged `tag` in the layout at `layout` says to run it.
 pub fn inspect(layout: &Path, tag: &str) -> Result<ImageRun, ImageError> {
     read_image(layout, tag).map(|(_, run)| run)
-}
-
-/// Unpacks the image tagged `tag` in the layout at `layout` into the bundle folder `bundle`
-/// (replacing what was there): its layers into `rootfs/`, in order.
-pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageError> {
-    let (manifest, image) = read_image(layout, tag)?;
-    let bad = |path: &Path, problem: String| ImageError::Input {
-        path: path.to_path_buf(),
-        problem,
-    };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ImageError::Io { path, source }
-    };
-    if bundle.exists() {
-        std::fs::remove_dir_all(bundle).map_err(io(bundle))?;
-    }
-    let rootfs = bundle.join("rootfs");
-    std::fs::create_dir_all(&rootfs).map_err(io(&rootfs))?;
-    for layer in manifest.layers() {
-        let path = blob_path(layout, layer.digest());
-        let file = std::fs::File::open(&path).map_err(|e| {
-            bad(
-                &path,
-                format!("a layer of {tag} is missing from the layout ({e}); write the layout again with `wasmfaas images`"),
-            )
-        })?;
-        let reader: Box<dyn Read> = match layer.media_type() {
-            MediaType::ImageLayerGzip => Box::new(flate2::read::GzDecoder::new(file)),
-            MediaType::ImageLayer => Box::new(file),
-            other => {
-                return Err(bad(
-                    &path,
-                    format!(
-                        "layer of media type {other} cannot be unpacked (gzip or plain tar only)"
-                    ),
-                ));
-            }
-        };
-        let mut archive = tar::Archive::new(reader);
-        archive.set_preserve_permissions(true);
-        archive.set_preserve_ownerships(true);
-        archive.set_preserve_mtime(true);
-        archive.set_unpack_xattrs(false);
-        archive.set_overwrite(true);
-        archive
-            .unpack(&rootfs)
-            .map_err(|e| bad(&path, format!("cannot unpack this layer of {tag}: {e}")))?;
-    }
-    Ok(Bundle {
-        path: bundle.to_path_buf(),
-        image,
-    })
 }
 
 /// The index descriptor and the manifest of the image tagged `tag` in the layout at `layout`.
@@ -218,7 +165,10 @@ pub(crate) fn blob_path(layout: &Path, digest: &ocidir::oci_spec::image::Digest)
 }
 
 /// The manifest of the image tagged `tag`, and what its config says about running it.
-fn read_image(layout: &Path, tag: &str) -> Result<(ImageManifest, ImageRun), ImageError> {
+pub(crate) fn read_image(
+    layout: &Path,
+    tag: &str,
+) -> Result<(ImageManifest, ImageRun), ImageError> {
     let bad = |path: &Path, problem: String| ImageError::Input {
         path: path.to_path_buf(),
         problem,

@@ -18,10 +18,12 @@ mod archive;
 mod base;
 mod bundle;
 mod image;
+mod layers;
 mod variant;
 
 pub use archive::export_archive;
 pub use base::{DEBIAN_SUITE, DEFAULT_DEBIAN_MIRROR, DebianBase, find_tool};
-pub use bundle::{BindMount, Bundle, ImageRun, inspect, unpack};
+pub use bundle::{BindMount, Bundle, ImageRun, inspect};
 pub use image::{Built, ImageError, Images, sizes};
+pub use layers::{LayerStore, unpack};
 pub use variant::Variant;

@@ -419,3 +419,147 @@ fn containerd_imports_every_image() {
         assert!(line.contains(&image.digest), "{line}");
     }
 }
+
+#[test]
+fn a_layer_store_builds_roots_from_shared_files_and_makes_them_read_only() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let layout = dir.path().join("layout");
+    write_all(&layout, &wasm, &native);
+    let store = wasmfaas_oci::LayerStore::new(dir.path().join("layers"));
+    let unpack = |tag: &str, bundle: &str| store.unpack(&layout, tag, &dir.path().join(bundle));
+
+    // The same image twice: one copy of the program, linked from the store into both roots.
+    let a = unpack("hello-native-static", "a").unwrap();
+    let b = unpack("hello-native-static", "b").unwrap();
+    let program = |bundle: &wasmfaas_oci::Bundle| {
+        bundle
+            .rootfs()
+            .join(bundle.image.argv[0].trim_start_matches('/'))
+    };
+    assert_eq!(
+        std::fs::read(program(&a)).unwrap(),
+        std::fs::read(&native).unwrap()
+    );
+    let metadata = std::fs::metadata(program(&a)).unwrap();
+    assert_eq!(
+        metadata.ino(),
+        std::fs::metadata(program(&b)).unwrap().ino()
+    );
+    assert_eq!(
+        metadata.nlink(),
+        3,
+        "the store's file and the two roots' links"
+    );
+    assert_eq!(
+        metadata.mode() & 0o777,
+        0o755,
+        "the program stays executable"
+    );
+    let layers = std::fs::read_dir(store.dir()).unwrap().count();
+    assert_eq!(layers, 1, "the image's one layer, unpacked once");
+
+    // Shared files make a read-only root; a private unpack keeps it writable.
+    let root_read_only = |bundle: &wasmfaas_oci::Bundle| {
+        bundle
+            .write_config(&[], &[], &Default::default())
+            .unwrap()
+            .root()
+            .as_ref()
+            .unwrap()
+            .readonly()
+    };
+    assert_eq!(root_read_only(&a), Some(true));
+    let private =
+        wasmfaas_oci::unpack(&layout, "hello-native-static", &dir.path().join("c")).unwrap();
+    assert_eq!(root_read_only(&private), Some(false));
+
+    // Unpacking a bundle again replaces its root and leaves the other bundle whole.
+    std::fs::write(a.rootfs().join("stray"), "x").unwrap();
+    let a = unpack("hello-native-static", "a").unwrap();
+    assert!(!a.rootfs().join("stray").exists());
+    std::fs::remove_dir_all(&a.path).unwrap();
+    assert_eq!(
+        std::fs::read(program(&b)).unwrap(),
+        std::fs::read(&native).unwrap()
+    );
+
+    // Two functions' Debian images: the 130 MB base is unpacked once and shared.
+    if variants().contains(&Variant::NativeDebian) {
+        let other = dir.path().join("other");
+        std::fs::write(&other, b"#!/bin/sh\necho other\n").unwrap();
+        let images = Images::open(&layout)
+            .unwrap()
+            .with_base_cache(&base_cache());
+        images
+            .write("other", &Variant::NativeDebian, &other)
+            .unwrap();
+        let hello = unpack("hello-native-debian", "hello-debian").unwrap();
+        let other = unpack("other-native-debian", "other-debian").unwrap();
+        let shell = |bundle: &wasmfaas_oci::Bundle| {
+            std::fs::symlink_metadata(bundle.rootfs().join("usr/bin/dash"))
+                .unwrap()
+                .ino()
+        };
+        assert_eq!(shell(&hello), shell(&other));
+        assert_ne!(
+            std::fs::read(program(&hello)).unwrap(),
+            std::fs::read(program(&other)).unwrap()
+        );
+        // The static image's layer, the base, and each function's own layer.
+        assert_eq!(std::fs::read_dir(store.dir()).unwrap().count(), 4);
+    }
+
+    // A tag that is not there is the same clear error as for a private unpack.
+    let error = unpack("nothing-native-static", "x")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no image tagged"), "{error}");
+}
+
+#[test]
+fn a_damaged_layer_is_named_and_never_kept_half_unpacked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let layout = dir.path().join("layout");
+    write_all(&layout, &wasm, &native);
+    let manifest_of = |tag: &str| -> serde_json::Value {
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let digest = index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
+            .unwrap()["digest"]
+            .as_str()
+            .unwrap()
+            .replace(':', "/");
+        serde_json::from_slice(&std::fs::read(layout.join("blobs").join(digest)).unwrap()).unwrap()
+    };
+    let layer = manifest_of("hello-native-static")["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .replace(':', "/");
+    let blob = layout.join("blobs").join(&layer);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&blob, bytes).unwrap();
+
+    let store = wasmfaas_oci::LayerStore::new(dir.path().join("layers"));
+    let error = store
+        .unpack(&layout, "hello-native-static", &dir.path().join("bundle"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&blob.display().to_string()) && error.contains("cannot unpack this layer"),
+        "{error}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(store.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".partial"))
+        .collect();
+    assert!(kept.is_empty(), "a half-unpacked layer was kept: {kept:?}");
+}
