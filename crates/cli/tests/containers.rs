@@ -104,7 +104,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
             found.push(format!("runtime state {}", state.path().display()));
         }
     }
-    for folder in ["runc", "bundles", "containerd"] {
+    for folder in ["runc", "bundles", "layers", "containerd"] {
         let path = dir.join("work").join(folder);
         if path.exists() {
             found.push(format!("folder {}", path.display()));
@@ -405,4 +405,41 @@ fn a_missing_native_binary_or_a_broken_image_layout_is_a_clear_error() {
         &["hello in containerd/native-static", "index.json"],
     );
     assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
+
+#[test]
+fn images_written_elsewhere_reuse_the_projects_debian_base() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let out = wasmfaas(&[
+        "images",
+        "--functions",
+        "hello",
+        "--output",
+        layout.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let project_bases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/bases");
+    let said = stderr
+        .split("the Debian base is cached in ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .trim();
+    assert_eq!(
+        Path::new(said).canonicalize().unwrap(),
+        project_bases.canonicalize().unwrap(),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("bases").exists(),
+        "a second Debian base was built beside the layout"
+    );
+    let index = std::fs::read_to_string(layout.join("index.json")).unwrap();
+    assert!(index.contains("hello-native-debian"), "{index}");
 }

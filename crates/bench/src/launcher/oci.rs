@@ -37,6 +37,9 @@ pub struct OciLauncher {
     wasm: Option<Runtime>,
     /// Unpacked bundles, removed when the launcher is dropped.
     bundles: PathBuf,
+    /// The layers the bundles' roots are hard links to (one Debian base for all the Debian
+    /// images, not one copy each), removed with the bundles.
+    layers: wasmfaas_oci::LayerStore,
     prepared: HashMap<String, (ContainerCell, PathBuf, Runtime)>,
     watchdog: Watchdog,
     containers: u64,
@@ -70,8 +73,10 @@ impl OciLauncher {
         for dir in folders.chain([&bundles]) {
             std::fs::create_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;
         }
+        let layers = wasmfaas_oci::LayerStore::new(context.work_dir.join("layers"));
         Ok(Self {
             engines: wasmfaas_engines::registry(),
+            layers,
             context,
             runc,
             wasm,
@@ -153,7 +158,9 @@ impl Launcher for OciLauncher {
                 prepare_error("runc is not installed (apt-get install runc)".into())
             })?
         };
-        let bundle = wasmfaas_oci::unpack(&container.layout, &container.tag, &bundle_dir)
+        let bundle = self
+            .layers
+            .unpack(&container.layout, &container.tag, &bundle_dir)
             .map_err(|e| prepare_error(e.to_string()))?;
         bundle
             .write_config(&container.args, &container.mounts, &container.annotations)
@@ -266,8 +273,9 @@ impl Drop for OciLauncher {
             }
             let _ = std::fs::remove_dir_all(&runtime.state_root);
         }
-        // Unpacked roots are large (a Debian root is 130 MB) and rebuilt from the images.
+        // Unpacked layers are large (the Debian base is 130 MB) and rebuilt from the images.
         let _ = std::fs::remove_dir_all(&self.bundles);
+        let _ = std::fs::remove_dir_all(self.layers.dir());
     }
 }
 
