@@ -39,7 +39,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let path = args
         .output
         .unwrap_or_else(|| layout.artifacts.join("images"));
-    let images = Images::open(&path)?;
+    // The Debian base is the project's, wherever the layout goes: debootstrap runs once.
+    let images = Images::open(&path)?.with_base_cache(&layout.artifacts.join("bases"));
     let mut variants = vec![Variant::Wasm, Variant::WasmArtifact];
     variants.extend(engines.iter().map(|e| Variant::Aot(e.name().to_owned())));
     variants.extend([
