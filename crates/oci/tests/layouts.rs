@@ -474,6 +474,10 @@ fn a_layer_store_builds_roots_from_shared_files_and_makes_them_read_only() {
     let private =
         wasmfaas_oci::unpack(&layout, "hello-native-static", &dir.path().join("c")).unwrap();
     assert_eq!(root_read_only(&private), Some(false));
+    let private_program = std::fs::metadata(program(&private)).unwrap();
+    assert_eq!(private_program.nlink(), 1, "a private root shares no file");
+    let entries = std::fs::read_dir(&private.path).unwrap().count();
+    assert_eq!(entries, 2, "rootfs and config.json, no store left behind");
 
     // Unpacking a bundle again replaces its root and leaves the other bundle whole.
     std::fs::write(a.rootfs().join("stray"), "x").unwrap();
