@@ -1,10 +1,14 @@
-//! Images written by wasmfaas-oci, read back by the tools users have: umoci and skopeo.
+//! Images written by wasmfaas-oci, read back by the tools users have: umoci, skopeo, containerd,
+//! and a registry on loopback that skopeo pushes them to and containerd pulls them from.
 //! Without those tools the checks that need them say so and skip, except in CI, which
 //! installs them and must run every check.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use wasmfaas_oci::{DebianBase, Images, Variant};
+
+mod registry;
+use registry::Registry;
 
 /// A tiny valid wasm module (the empty module) and a tiny "binary" to package.
 fn programs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -566,4 +570,90 @@ fn a_damaged_layer_is_named_and_never_kept_half_unpacked() {
         .filter(|name| !name.ends_with(".partial"))
         .collect();
     assert!(kept.is_empty(), "a half-unpacked layer was kept: {kept:?}");
+}
+
+#[test]
+fn a_registry_serves_every_image_to_skopeo_and_containerd_unchanged() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the tests as root"
+        );
+        eprintln!("skipped: starting a containerd needs root");
+        return;
+    }
+    let (Some(()), Some(()), Some(()), Some(())) = (
+        tool("docker-registry"),
+        tool("skopeo"),
+        tool("containerd"),
+        tool("ctr"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (wasm, native) = programs(dir.path());
+    let layout = dir.path().join("layout");
+    let built = write_all(&layout, &wasm, &native);
+    let registry = Registry::start(&dir.path().join("registry"));
+    let containerd = Containerd::start(&dir.path().join("containerd"));
+    for image in &built {
+        // Pushed as a user publishes an image, under the name a cluster would pull.
+        let remote = registry.push(
+            &layout,
+            &image.tag,
+            &format!("wasmfaas/hello:{}", image.tag),
+        );
+        // The registry serves the manifest as written: the same digest.
+        let out = Command::new("skopeo")
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{remote}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        use sha2::Digest;
+        let served = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&out.stdout)));
+        assert_eq!(served, image.digest, "{remote}");
+        // containerd pulls it, every blob, and names the same digest. ctr 1.6 unpacks what it
+        // pulls, which the CNCF artifact (no root filesystem) is not for: its content is
+        // fetched instead, as `--no-unpack` imports it.
+        let artifact = image.tag.ends_with("-artifact");
+        let (fetch, list) = if artifact {
+            (["content", "fetch"], ["content", "ls"])
+        } else {
+            (["image", "pull"], ["image", "ls"])
+        };
+        let out = containerd.ctr(&[
+            fetch[0],
+            fetch[1],
+            "--plain-http",
+            "--all-platforms",
+            &remote,
+        ]);
+        assert!(
+            out.status.success(),
+            "ctr {} {} {remote}: {}",
+            fetch[0],
+            fetch[1],
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = containerd.ctr(&list);
+        let listed = String::from_utf8_lossy(&out.stdout);
+        let line = listed
+            .lines()
+            .find(|l| {
+                let first = l.split_whitespace().next();
+                if artifact {
+                    first == Some(image.digest.as_str())
+                } else {
+                    first == Some(remote.as_str())
+                }
+            })
+            .unwrap_or_else(|| panic!("{remote} not pulled:\n{listed}"));
+        assert!(line.contains(&image.digest), "{line}");
+    }
 }
