@@ -3,11 +3,12 @@
 //! `wasmfaas`, the calls the kubelet makes (RunPodSandbox, CreateContainer, StartContainer,
 //! ContainerStatus, then RemoveContainer, StopPodSandbox, RemovePodSandbox). The pods' sandbox
 //! is the suite's `pause` program and their containers the suite's matmul as a wasmtime AOT
-//! image and as a native image, each output checked. A pod naming an unknown engine must fail
-//! with the runtime's own message, and nothing may be left behind.
+//! image (pushed to a registry on loopback and pulled by the CRI's PullImage) and as a native
+//! image (imported), each output checked. A pod naming an unknown engine must fail with the
+//! runtime's own message, and nothing may be left behind.
 //!
-//! Needs root, containerd and the built suite; without them the test says why it skips (and
-//! fails under CI=true, so a CI run never passes without running it).
+//! Needs root, containerd, skopeo, docker-registry and the built suite; without them the test
+//! says why it skips (and fails under CI=true, so a CI run never passes without running it).
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
@@ -18,9 +19,9 @@ use k8s_cri::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatusRequest,
     CreateContainerRequest, ImageSpec, ImageStatusRequest, LinuxContainerConfig,
     LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, Mount,
-    NamespaceMode, NamespaceOption, PodSandboxConfig, PodSandboxMetadata, RemoveContainerRequest,
-    RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest, StopPodSandboxRequest,
-    VersionRequest,
+    NamespaceMode, NamespaceOption, PodSandboxConfig, PodSandboxMetadata, PullImageRequest,
+    RemoveContainerRequest, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
+    StopPodSandboxRequest, VersionRequest,
 };
 use tonic::transport::{Channel, Endpoint};
 use wasmfaas_oci::{Images, Variant};
@@ -28,6 +29,9 @@ use wasmfaas_suite::Size;
 
 mod common;
 use common::project_root;
+#[path = "../../oci/tests/registry/mod.rs"]
+mod registry;
+use registry::Registry;
 
 /// The runtime handler the snippet registers.
 const HANDLER: &str = "wasmfaas";
@@ -43,11 +47,16 @@ fn can_run() -> bool {
     // SAFETY: geteuid has no preconditions.
     let missing = if unsafe { libc::geteuid() } != 0 {
         Some("root (containerd, namespaces, cgroups)".to_owned())
-    } else if let Some(tool) = ["containerd", "ctr"]
-        .into_iter()
-        .find(|t| Command::new(t).arg("--version").output().is_err())
+    } else if let Some((tool, package)) = [
+        ("containerd", "containerd"),
+        ("ctr", "containerd"),
+        ("skopeo", "skopeo"),
+        ("docker-registry", "docker-registry"),
+    ]
+    .into_iter()
+    .find(|(t, _)| Command::new(t).arg("--version").output().is_err())
     {
-        Some(format!("{tool} (apt-get install containerd)"))
+        Some(format!("{tool} (apt-get install {package})"))
     } else {
         ["native/pause", "native/matmul", "aot/wasmtime/matmul.cwasm"]
             .into_iter()
@@ -113,7 +122,12 @@ state = "{state}"
   restrict_oom_score_adj = true
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
+# Where a node says how to reach each registry (`<host>/hosts.toml`); the test's registry is
+# plain HTTP on loopback.
+[plugins."io.containerd.grpc.v1.cri".registry]
+  config_path = "{hosts}"
 "#,
+            hosts = dir.path().join("certs.d").display(),
             root = dir.path().join("root").display(),
             state = dir.path().join("state").display(),
             socket = dir.path().join("c.sock").display(),
@@ -181,6 +195,36 @@ state = "{state}"
             String::from_utf8_lossy(&out.stderr)
         );
         format!("{REPOSITORY}:{}", built.tag)
+    }
+
+    /// Writes `function`'s image of `variant`, pushes it to `registry` and tells the CRI
+    /// plugin to reach that registry over plain HTTP, as a node's `certs.d` does; gives the
+    /// reference a pod names (the image is not on the node until the CRI pulls it).
+    fn publish(
+        &self,
+        registry: &Registry,
+        function: &str,
+        variant: &Variant,
+        program: &Path,
+    ) -> String {
+        let layout = self.dir.path().join("images");
+        let built = Images::open(&layout)
+            .unwrap()
+            .write(function, variant, program)
+            .unwrap();
+        let hosts = self.dir.path().join("certs.d").join(&registry.address);
+        std::fs::create_dir_all(&hosts).unwrap();
+        let server = format!("http://{}", registry.address);
+        std::fs::write(
+            hosts.join("hosts.toml"),
+            format!("server = \"{server}\"\n[host.\"{server}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"),
+        )
+        .unwrap();
+        registry.push(
+            &layout,
+            &built.tag,
+            &format!("wasmfaas/{function}:{variant}"),
+        )
     }
 }
 
@@ -332,8 +376,8 @@ async fn call<T>(
 }
 
 /// Runs one pod with one container to its end and removes both, as the kubelet runs a Job's
-/// pod. The image must be imported already. An error is the first call that failed, with the
-/// message containerd gave.
+/// pod. The image must be on the node already (imported or pulled). An error is the first
+/// call that failed, with the message containerd gave.
 fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Finished, String> {
     let name = run.name;
     std::fs::create_dir_all(&run.logs).unwrap();
@@ -359,7 +403,7 @@ fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Finished, String> {
         .await?;
         if status.image.is_none() {
             return Err(format!(
-                "the CRI plugin does not see the imported image {}",
+                "the CRI plugin does not see the image {} (not imported or pulled)",
                 run.image
             ));
         }
@@ -523,7 +567,9 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         &Variant::NativeStatic,
         &artifacts.join("native/pause"),
     );
-    let wasm_image = node.import(
+    let registry = Registry::start(&node.dir.path().join("registry"));
+    let wasm_image = node.publish(
+        &registry,
         "matmul",
         &Variant::Aot("wasmtime".into()),
         &artifacts.join("aot/wasmtime/matmul.cwasm"),
@@ -541,6 +587,21 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         .unwrap()
         .into_inner();
     assert_eq!(version.runtime_name, "containerd", "{version:?}");
+    // The WebAssembly image comes from the registry through the kubelet's PullImage (the
+    // node's platform is linux/amd64, the image's wasip1/wasm); the native one was imported,
+    // as a node preloads images.
+    let pulled = cri
+        .tokio
+        .block_on(cri.images.pull_image(PullImageRequest {
+            image: Some(ImageSpec {
+                image: wasm_image.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+        .unwrap_or_else(|e| panic!("PullImage {wasm_image}: {e}\ncontainerd:\n{}", node.log()))
+        .into_inner();
+    assert!(pulled.image_ref.starts_with("sha256:"), "{pulled:?}");
 
     let matmul = wasmfaas_suite::find("matmul").unwrap();
     let size = Size::Small;
