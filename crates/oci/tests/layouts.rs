@@ -371,15 +371,24 @@ impl Drop for Containerd {
     }
 }
 
+/// Whether this test may start a containerd (it needs root); if not, says so, except in CI,
+/// which runs as root.
+fn root_for_containerd() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI runs the tests as root"
+    );
+    eprintln!("skipped: starting a containerd needs root");
+    false
+}
+
 #[test]
 fn containerd_imports_every_image() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs the tests as root"
-        );
-        eprintln!("skipped: starting a containerd needs root");
+    if !root_for_containerd() {
         return;
     }
     let (Some(()), Some(())) = (tool("containerd"), tool("ctr")) else {
@@ -574,13 +583,7 @@ fn a_damaged_layer_is_named_and_never_kept_half_unpacked() {
 
 #[test]
 fn a_registry_serves_every_image_to_skopeo_and_containerd_unchanged() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs the tests as root"
-        );
-        eprintln!("skipped: starting a containerd needs root");
+    if !root_for_containerd() {
         return;
     }
     let (Some(()), Some(()), Some(()), Some(())) = (
