@@ -14,10 +14,6 @@ pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), Image
         path: path.to_path_buf(),
         problem,
     };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ImageError::Io { path, source }
-    };
     let (descriptor, manifest) = tagged_manifest(layout, tag)?;
     let blob_name = |d: &Descriptor| {
         format!(
@@ -31,7 +27,7 @@ pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), Image
         .manifests(vec![descriptor.clone()])
         .build()
         .map_err(|e| bad(dest, format!("cannot describe the archive's index: {e}")))?;
-    let file = std::fs::File::create(dest).map_err(io(dest))?;
+    let file = std::fs::File::create(dest).map_err(ImageError::io(dest))?;
     let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
     tar.mode(tar::HeaderMode::Deterministic);
     let mut add = |name: &str, bytes: &[u8]| {
@@ -39,12 +35,13 @@ pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), Image
         header.set_size(bytes.len() as u64);
         header.set_mode(0o644);
         header.set_mtime(0);
-        tar.append_data(&mut header, name, bytes).map_err(io(dest))
+        tar.append_data(&mut header, name, bytes)
+            .map_err(ImageError::io(dest))
     };
     add(
         "oci-layout",
         std::fs::read(layout.join("oci-layout"))
-            .map_err(io(&layout.join("oci-layout")))?
+            .map_err(ImageError::io(&layout.join("oci-layout")))?
             .as_slice(),
     )?;
     add(
@@ -64,10 +61,11 @@ pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), Image
                 format!("a blob of {tag} is missing from the layout ({e}); write it again with `wasmfaas images`"),
             )
         })?;
-        tar.append_file(&name, &mut file).map_err(io(dest))?;
+        tar.append_file(&name, &mut file)
+            .map_err(ImageError::io(dest))?;
     }
     tar.into_inner()
         .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
         .and_then(|f| f.sync_all())
-        .map_err(io(dest))
+        .map_err(ImageError::io(dest))
 }

@@ -77,40 +77,36 @@ impl DebianBase {
                 problem: "the Debian base is not built yet and debootstrap needs root: run `wasmfaas images` once as root; the base is cached for everyone after that".into(),
             });
         }
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ImageError::Io { path, source }
-        };
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        std::fs::create_dir_all(&dir).map_err(ImageError::io(&dir))?;
         // One builder at a time (parallel tests, two `wasmfaas images`): the others wait and
         // then find it cached.
         let lock_path = dir.join("lock");
-        let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
+        let lock = std::fs::File::create(&lock_path).map_err(ImageError::io(&lock_path))?;
         // SAFETY: the descriptor is open for the whole call; the lock is released when `lock`
         // is dropped and closes it.
         if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
-            return Err(io(&lock_path)(std::io::Error::last_os_error()));
+            return Err(ImageError::io(&lock_path)(std::io::Error::last_os_error()));
         }
         if let Some(base) = Self::cached(cache) {
             return Ok(base);
         }
         let rootfs = dir.join("rootfs.partial");
         if rootfs.exists() {
-            std::fs::remove_dir_all(&rootfs).map_err(io(&rootfs))?;
+            std::fs::remove_dir_all(&rootfs).map_err(ImageError::io(&rootfs))?;
         }
         let mirror = std::env::var("WASMFAAS_DEBIAN_MIRROR")
             .unwrap_or_else(|_| DEFAULT_DEBIAN_MIRROR.to_owned());
         let log_path = dir.join("debootstrap.log");
-        let log = std::fs::File::create(&log_path).map_err(io(&log_path))?;
+        let log = std::fs::File::create(&log_path).map_err(ImageError::io(&log_path))?;
         let status = Command::new(debootstrap)
             .args(["--variant=minbase", DEBIAN_SUITE])
             .arg(&rootfs)
             .arg(&mirror)
             .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(io(&log_path))?)
+            .stdout(log.try_clone().map_err(ImageError::io(&log_path))?)
             .stderr(log)
             .status()
-            .map_err(io(Path::new("debootstrap")))?;
+            .map_err(ImageError::io(Path::new("debootstrap")))?;
         if !status.success() {
             let text = std::fs::read_to_string(&log_path).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(3).collect();
@@ -123,7 +119,7 @@ impl DebianBase {
             });
         }
         let base = pack(&rootfs, &dir)?;
-        std::fs::remove_dir_all(&rootfs).map_err(io(&rootfs))?;
+        std::fs::remove_dir_all(&rootfs).map_err(ImageError::io(&rootfs))?;
         Ok(base)
     }
 }
@@ -131,10 +127,6 @@ impl DebianBase {
 /// Packs `rootfs` into `dir/layer.tar.gz` with GNU tar (sorted names, zero mtimes: the same
 /// root gives the same bytes), and records its digests in `dir/layer.json`.
 fn pack(rootfs: &Path, dir: &Path) -> Result<DebianBase, ImageError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ImageError::Io { path, source }
-    };
     let mut tar = Command::new("tar");
     tar.args([
         "--sort=name",
@@ -151,9 +143,9 @@ fn pack(rootfs: &Path, dir: &Path) -> Result<DebianBase, ImageError> {
         .args(["-cf", "-", "."])
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(io(Path::new("tar")))?;
+        .map_err(ImageError::io(Path::new("tar")))?;
     let partial = dir.join("layer.tar.gz.partial");
-    let file = std::fs::File::create(&partial).map_err(io(&partial))?;
+    let file = std::fs::File::create(&partial).map_err(ImageError::io(&partial))?;
     let mut compressed = HashingWriter::new(file);
     let mut diff_id = Sha256::new();
     {
@@ -162,25 +154,29 @@ fn pack(rootfs: &Path, dir: &Path) -> Result<DebianBase, ImageError> {
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut buffer = vec![0; 1 << 20];
         loop {
-            let n = stdout.read(&mut buffer).map_err(io(rootfs))?;
+            let n = stdout.read(&mut buffer).map_err(ImageError::io(rootfs))?;
             if n == 0 {
                 break;
             }
             diff_id.update(&buffer[..n]);
-            gzip.write_all(&buffer[..n]).map_err(io(&partial))?;
+            gzip.write_all(&buffer[..n])
+                .map_err(ImageError::io(&partial))?;
         }
-        gzip.finish().map_err(io(&partial))?;
+        gzip.finish().map_err(ImageError::io(&partial))?;
     }
-    let status = child.wait().map_err(io(Path::new("tar")))?;
+    let status = child.wait().map_err(ImageError::io(Path::new("tar")))?;
     if !status.success() {
         return Err(ImageError::Input {
             path: rootfs.to_path_buf(),
             problem: format!("packing the Debian root with tar failed ({status})"),
         });
     }
-    compressed.inner.sync_all().map_err(io(&partial))?;
+    compressed
+        .inner
+        .sync_all()
+        .map_err(ImageError::io(&partial))?;
     let layer = dir.join("layer.tar.gz");
-    std::fs::rename(&partial, &layer).map_err(io(&layer))?;
+    std::fs::rename(&partial, &layer).map_err(ImageError::io(&layer))?;
     let base = DebianBase {
         layer,
         digest: hex::encode(compressed.hash.finalize()),
@@ -193,7 +189,7 @@ fn pack(rootfs: &Path, dir: &Path) -> Result<DebianBase, ImageError> {
         &meta,
         serde_json::to_vec_pretty(&base).expect("plain struct serialises"),
     )
-    .map_err(io(&meta))?;
+    .map_err(ImageError::io(&meta))?;
     Ok(base)
 }
 

@@ -53,6 +53,14 @@ pub enum ImageError {
     },
 }
 
+impl ImageError {
+    /// For `map_err`: an I/O error on `path` as [`ImageError::Io`].
+    pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ImageError {
+        let path = path.to_path_buf();
+        move |source| ImageError::Io { path, source }
+    }
+}
+
 /// One image written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Built {
@@ -97,19 +105,12 @@ enum Entry {
 impl Images {
     /// Opens the layout at `path`, creating it (and the folder) if needed.
     pub fn open(path: &Path) -> Result<Images, ImageError> {
-        std::fs::create_dir_all(path).map_err(|source| ImageError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(path).map_err(ImageError::io(path))?;
         let layout_error = |source| ImageError::Layout {
             path: path.to_path_buf(),
             source,
         };
-        let dir =
-            Dir::open_ambient_dir(path, ambient_authority()).map_err(|source| ImageError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let dir = Dir::open_ambient_dir(path, ambient_authority()).map_err(ImageError::io(path))?;
         let oci = OciDir::ensure(dir).map_err(layout_error)?;
         // ocidir reads the index only when writing: a damaged one is said here, with the fix.
         let index = path.join("index.json");
@@ -316,10 +317,7 @@ impl Images {
             let partial = blob.with_extension("partial");
             std::fs::copy(&base.layer, &partial)
                 .and_then(|_| std::fs::rename(&partial, &blob))
-                .map_err(|source| ImageError::Io {
-                    path: blob.clone(),
-                    source,
-                })?;
+                .map_err(ImageError::io(&blob))?;
         }
         let bad_digest = |e| self.layout_error(ocidir::Error::from(e));
         let digest = Digest::from_str(&format!("sha256:{}", base.digest)).map_err(bad_digest)?;

@@ -26,7 +26,7 @@ pub fn unpack(layout: &Path, tag: &str, bundle: &Path) -> Result<Bundle, ImageEr
     // and the root is left with the only links to its files.
     let store = LayerStore::new(bundle.join(".layers"));
     let mut unpacked = store.unpack(layout, tag, bundle)?;
-    remove_if_present(store.dir()).map_err(io_error(store.dir()))?;
+    remove_if_present(store.dir()).map_err(ImageError::io(store.dir()))?;
     unpacked.read_only_root = false;
     Ok(unpacked)
 }
@@ -86,24 +86,19 @@ impl LayerStore {
             return Ok(done);
         }
         let partial = self.dir.join(format!("{name}.partial"));
-        remove_if_present(&partial).map_err(io_error(&partial))?;
-        std::fs::create_dir_all(&partial).map_err(io_error(&partial))?;
+        remove_if_present(&partial).map_err(ImageError::io(&partial))?;
+        std::fs::create_dir_all(&partial).map_err(ImageError::io(&partial))?;
         extract(layout, tag, layer, &partial)?;
-        std::fs::rename(&partial, &done).map_err(io_error(&done))?;
+        std::fs::rename(&partial, &done).map_err(ImageError::io(&done))?;
         Ok(done)
     }
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ImageError {
-    let path = path.to_path_buf();
-    move |source| ImageError::Io { path, source }
-}
-
 /// Empties (or creates) `bundle` and creates its `rootfs/`.
 fn fresh_rootfs(bundle: &Path) -> Result<PathBuf, ImageError> {
-    remove_if_present(bundle).map_err(io_error(bundle))?;
+    remove_if_present(bundle).map_err(ImageError::io(bundle))?;
     let rootfs = bundle.join("rootfs");
-    std::fs::create_dir_all(&rootfs).map_err(io_error(&rootfs))?;
+    std::fs::create_dir_all(&rootfs).map_err(ImageError::io(&rootfs))?;
     Ok(rootfs)
 }
 
@@ -188,14 +183,10 @@ fn merge(layer: &Path, root: &Path) -> std::io::Result<()> {
         let target = root.join(entry.file_name());
         let metadata = std::fs::symlink_metadata(&source)?;
         if metadata.is_dir() {
-            match std::fs::symlink_metadata(&target) {
-                Ok(existing) if existing.is_dir() => {}
-                Ok(_) => {
-                    std::fs::remove_file(&target)?;
-                    std::fs::create_dir(&target)?;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(&target)?,
-                Err(e) => return Err(e),
+            // Not `is_dir`, which follows a lower layer's symlink out of the root.
+            if !std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+                remove_if_present(&target)?;
+                std::fs::create_dir(&target)?;
             }
             merge(&source, &target)?;
             copy_folder_metadata(&metadata, &target)?;
