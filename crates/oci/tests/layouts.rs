@@ -540,22 +540,17 @@ fn a_damaged_layer_is_named_and_never_kept_half_unpacked() {
     let dir = tempfile::tempdir().unwrap();
     let (wasm, native) = programs(dir.path());
     let layout = dir.path().join("layout");
-    write_all(&layout, &wasm, &native);
-    let manifest_of = |tag: &str| -> serde_json::Value {
-        let index: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
-        let digest = index["manifests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
-            .unwrap()["digest"]
-            .as_str()
-            .unwrap()
-            .replace(':', "/");
-        serde_json::from_slice(&std::fs::read(layout.join("blobs").join(digest)).unwrap()).unwrap()
-    };
-    let layer = manifest_of("hello-native-static")["layers"][0]["digest"]
+    let built = write_all(&layout, &wasm, &native);
+    let manifest = &built
+        .iter()
+        .find(|b| b.tag == "hello-native-static")
+        .unwrap()
+        .digest;
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(layout.join("blobs").join(manifest.replace(':', "/"))).unwrap(),
+    )
+    .unwrap();
+    let layer = manifest["layers"][0]["digest"]
         .as_str()
         .unwrap()
         .replace(':', "/");

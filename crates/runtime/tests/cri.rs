@@ -170,12 +170,26 @@ state = "{state}"
             + &std::fs::read_to_string(self.dir.path().join("containerd.log")).unwrap_or_default()
     }
 
+    /// Writes `function`'s image of `variant` into the node's layout; gives the layout and
+    /// what was written.
+    fn write_image(
+        &self,
+        function: &str,
+        variant: &Variant,
+        program: &Path,
+    ) -> (PathBuf, wasmfaas_oci::Built) {
+        let layout = self.dir.path().join("images");
+        let built = Images::open(&layout)
+            .unwrap()
+            .write(function, variant, program)
+            .unwrap();
+        (layout, built)
+    }
+
     /// Writes `function`'s image of `variant` and imports it where the CRI plugin finds images
     /// (namespace `k8s.io`), as `ctr -n k8s.io image import` loads images on a node.
     fn import(&self, function: &str, variant: &Variant, program: &Path) -> String {
-        let layout = self.dir.path().join("images");
-        let images = Images::open(&layout).unwrap();
-        let built = images.write(function, variant, program).unwrap();
+        let (layout, built) = self.write_image(function, variant, program);
         let archive = self.dir.path().join(format!("{}.tar", built.tag));
         wasmfaas_oci::export_archive(&layout, &built.tag, &archive).unwrap();
         let out = self.ctr(&[
@@ -207,11 +221,7 @@ state = "{state}"
         variant: &Variant,
         program: &Path,
     ) -> String {
-        let layout = self.dir.path().join("images");
-        let built = Images::open(&layout)
-            .unwrap()
-            .write(function, variant, program)
-            .unwrap();
+        let (layout, built) = self.write_image(function, variant, program);
         let hosts = self.dir.path().join("certs.d").join(&registry.address);
         std::fs::create_dir_all(&hosts).unwrap();
         let server = format!("http://{}", registry.address);

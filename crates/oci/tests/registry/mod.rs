@@ -47,9 +47,7 @@ impl Registry {
         }
         Registry { child, address }
     }
-}
 
-impl Registry {
     /// Pushes the image tagged `tag` in the layout at `layout` as `name` (`repository:tag`),
     /// with skopeo, as a user publishes an image; gives its reference.
     pub fn push(&self, layout: &Path, tag: &str, name: &str) -> String {
