@@ -6,6 +6,7 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 use wasmfaas_engines::{Engine, EngineError};
 
+use crate::toolchain::Toolchain;
 use crate::{Layout, Size, functions, inputs};
 
 /// The WebAssembly target of the modules.
@@ -27,6 +28,12 @@ pub enum BuildError {
         manifest: PathBuf,
         /// The OS error.
         source: std::io::Error,
+    },
+    /// The Rust toolchain lacks what the suite is built with.
+    #[error("{problem}")]
+    Toolchain {
+        /// What is missing and the command that adds it.
+        problem: String,
     },
     /// cargo failed.
     #[error("cargo build --target {target} failed for {} (its errors are above); if the target is missing: rustup target add {target}", manifest.display())]
@@ -181,12 +188,15 @@ pub fn precompile(layout: &Layout, engine: &dyn Engine) -> Result<(), BuildError
 }
 
 /// Builds everything: modules and native binaries, AOT artifacts for `engines`, and the inputs
-/// of `sizes`. Returns the artifact sizes.
+/// of `sizes`. Returns the artifact sizes. A Rust target the toolchain lacks is added first
+/// (rustup), after a line through `notice` saying so.
 pub fn build_all(
     layout: &Layout,
     engines: &[Box<dyn Engine>],
     sizes: &[Size],
+    notice: &mut dyn FnMut(&str),
 ) -> Result<Vec<ArtifactSizes>, BuildError> {
+    Toolchain::on_path(&layout.source).ensure_targets(&[WASM_TARGET, NATIVE_TARGET], notice)?;
     for target in [WASM_TARGET, NATIVE_TARGET] {
         compile(layout, target)?;
     }

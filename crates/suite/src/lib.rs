@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod layout;
 pub mod manifest;
 pub mod runner;
+pub mod toolchain;
 
 pub use check::{CheckError, check};
 pub use layout::Layout;

@@ -26,7 +26,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.size
     };
     let started = std::time::Instant::now();
-    let table = build_all(&layout, &wasmfaas_engines::aot_engines(), &sizes)?;
+    let table = build_all(
+        &layout,
+        &wasmfaas_engines::aot_engines(),
+        &sizes,
+        &mut super::notice,
+    )?;
     print_sizes(&table);
     eprintln!(
         "built {} functions in {:.1} s into {}; inputs: {}",

@@ -35,7 +35,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .map(|name| wasmfaas_suite::find(name).map_err(anyhow::Error::msg))
             .collect::<Result<_>>()?;
     let engines = wasmfaas_engines::aot_engines();
-    build_all(&layout, &engines, &[]).context("bringing the suite up to date")?;
+    build_all(&layout, &engines, &[], &mut super::notice)
+        .context("bringing the suite up to date")?;
     let path = args
         .output
         .unwrap_or_else(|| layout.artifacts.join("images"));

@@ -30,6 +30,11 @@ impl ProjectArgs {
     }
 }
 
+/// Says one line of what a command is doing (e.g. adding a Rust target) on stderr.
+pub fn notice(line: &str) {
+    eprintln!("wasmfaas: {line}");
+}
+
 /// The suite functions matching any of `patterns` (globs such as `matmul` or `n-*`), in the
 /// order the patterns match them; the paper's 13 when there are none.
 pub fn select_functions(patterns: &[String]) -> anyhow::Result<Vec<String>> {

@@ -12,6 +12,7 @@ pub fn layout() -> &'static Layout {
             &layout,
             &wasmfaas_engines::aot_engines(),
             &[Size::Small, Size::Paper],
+            &mut |notice| eprintln!("{notice}"),
         )
         .expect("the suite builds");
         layout
