@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use k8s_cri::v1::image_service_client::ImageServiceClient;
-use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
-use k8s_cri::v1::{
+use tonic::transport::{Channel, Endpoint};
+use wasmfaas_cri_api::v1::image_service_client::ImageServiceClient;
+use wasmfaas_cri_api::v1::runtime_service_client::RuntimeServiceClient;
+use wasmfaas_cri_api::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatusRequest,
     CreateContainerRequest, ImageSpec, ImageStatusRequest, LinuxContainerConfig,
     LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, Mount,
@@ -23,7 +24,6 @@ use k8s_cri::v1::{
     RemoveContainerRequest, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
     StopPodSandboxRequest, VersionRequest,
 };
-use tonic::transport::{Channel, Endpoint};
 use wasmfaas_oci::{Images, Variant};
 use wasmfaas_suite::Size;
 
