@@ -14,7 +14,7 @@ use ocidir::oci_spec::image::{
 use crate::{DebianBase, Variant};
 
 /// The annotation containerd's wasm shims read to know a compat image.
-pub const VARIANT_ANNOTATION: &str = "module.wasm.image/variant";
+pub const VARIANT_ANNOTATION: &str = wasmfaas_names::annotation::VARIANT;
 /// The config media type of a CNCF wasm OCI artifact.
 pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 /// The layer media type of a CNCF wasm OCI artifact.

@@ -10,13 +10,9 @@ use std::path::{Path, PathBuf};
 use libcontainer::oci_spec::runtime::Spec;
 use wasmfaas_engines::{Invocation, Limits, Mode, Preopen, Program, ProgramKind, StdoutMode};
 
-/// The annotation of wasm images in the compat form (`compat`, `compat-smart`).
-pub const ANNOTATION_VARIANT: &str = "module.wasm.image/variant";
-/// crun's annotation naming the wasm handler; here the engine: wasmtime, wasmer, wasmi (or
-/// `wasm` for the default, wasmtime).
-pub const ANNOTATION_HANDLER: &str = "run.oci.handler";
-/// The engine's mode: jit, aot, baseline, interp.
-pub const ANNOTATION_MODE: &str = "wasmfaas.mode";
+pub use wasmfaas_names::annotation::{
+    HANDLER as ANNOTATION_HANDLER, MODE as ANNOTATION_MODE, VARIANT as ANNOTATION_VARIANT,
+};
 
 /// The engines a container can ask for with [`ANNOTATION_HANDLER`].
 #[cfg(not(feature = "wasmedge"))]

@@ -27,7 +27,7 @@ use crate::{BenchError, LauncherKind};
 /// The containerd namespace of the bench's images and containers on a user's containerd. A
 /// private containerd gets `wasmfaas-<pid>`, so the cgroup folder containerd makes for the
 /// namespace is the bench's alone and goes with it.
-pub const NAMESPACE: &str = "wasmfaas";
+pub const NAMESPACE: &str = wasmfaas_names::CONTAINERD_NAMESPACE;
 /// The repository the suite's images are imported under (`<repository>:<tag>`).
 const REPOSITORY: &str = "docker.io/wasmfaas/suite";
 
@@ -168,11 +168,19 @@ impl Launcher for ContainerdLauncher {
         if container.is_wasm() {
             // The paper's path: containerd's runc shim, with our runtime in runc's place (as
             // the paper put crun there), told the engine and mode by annotations.
-            let runtime = self.context.host.runtime.as_ref().ok_or_else(|| BenchError::Prepare {
-                cell: cell.describe(),
-                problem: "wasmfaas-runtime is not built: `cargo build --release` builds it beside wasmfaas".into(),
-            })?;
-            before_id.extend(["--platform".to_owned(), "wasip1/wasm".to_owned()]);
+            let runtime =
+                self.context
+                    .host
+                    .runtime
+                    .as_ref()
+                    .map_err(|reason| BenchError::Prepare {
+                        cell: cell.describe(),
+                        problem: reason.clone(),
+                    })?;
+            before_id.extend([
+                "--platform".to_owned(),
+                wasmfaas_names::WASM_PLATFORM.to_owned(),
+            ]);
             before_id.push("--runc-binary".into());
             before_id.push(runtime.to_string_lossy().into_owned());
             let mut annotations: Vec<_> = container.annotations.iter().collect();

@@ -219,10 +219,7 @@ impl ContainerCell {
     }
 }
 
-/// The annotation naming the engine of a WebAssembly container (crun's and wasmfaas-runtime's).
-const HANDLER_ANNOTATION: &str = "run.oci.handler";
-/// The annotation naming the engine's mode (wasmfaas-runtime's).
-const MODE_ANNOTATION: &str = "wasmfaas.mode";
+use wasmfaas_names::annotation::{HANDLER as HANDLER_ANNOTATION, MODE as MODE_ANNOTATION};
 
 /// Writes the image of a cell into the project's layout (`artifacts/images`, where
 /// `wasmfaas images` writes the same deterministic image) and works out its arguments, mounts
@@ -312,8 +309,7 @@ fn container_id(counter: &mut u64) -> String {
     format!("{CONTAINER_PREFIX}{}-{counter}", std::process::id())
 }
 
-/// The prefix of every container (and so runc state and cgroup) a bench creates.
-pub const CONTAINER_PREFIX: &str = "wasmfaas-";
+pub use wasmfaas_names::CONTAINER_PREFIX;
 
 /// A wait status as a shell would give it: the exit code, or 128 + the signal.
 fn exit_code(status: libc::c_int) -> i32 {
