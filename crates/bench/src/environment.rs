@@ -297,19 +297,42 @@ pub fn select(
     Ok(selected)
 }
 
-fn no_match(available: &[Environment], unavailable: &[Unavailable], pattern: &str) -> String {
-    for unavailable in unavailable {
-        let design = glob::Pattern::new(&unavailable.pattern).expect("valid built-in pattern");
+impl Unavailable {
+    /// Whether a selection by `pattern` (a glob, or a name) asks for some of these environments.
+    pub fn overlaps(&self, pattern: &str) -> bool {
+        let design = glob::Pattern::new(&self.pattern).expect("valid built-in pattern");
         let probe = glob::Pattern::new(pattern).ok();
-        let hits = design.matches(pattern)
-            || probe.is_some_and(|p| p.matches(&unavailable.pattern))
-            || Environment::parse(pattern).is_ok_and(|e| design.matches(&e.to_string()));
-        if hits {
-            return format!(
-                "environment {pattern:?} is not available here: {}",
-                unavailable.reason
-            );
+        design.matches(pattern)
+            || probe.is_some_and(|p| p.matches(&self.pattern))
+            || Environment::parse(pattern).is_ok_and(|e| design.matches(&e.to_string()))
+    }
+}
+
+/// The environments a selection by `patterns` asks for that cannot run here, grouped by reason:
+/// (the patterns, the reason), in the order of `unavailable`.
+pub fn left_out(unavailable: &[Unavailable], patterns: &[String]) -> Vec<(Vec<String>, String)> {
+    let mut groups: Vec<(Vec<String>, String)> = Vec::new();
+    for entry in unavailable {
+        if !patterns.iter().any(|p| entry.overlaps(p)) {
+            continue;
         }
+        match groups
+            .iter_mut()
+            .find(|(_, reason)| *reason == entry.reason)
+        {
+            Some((names, _)) => names.push(entry.pattern.clone()),
+            None => groups.push((vec![entry.pattern.clone()], entry.reason.clone())),
+        }
+    }
+    groups
+}
+
+fn no_match(available: &[Environment], unavailable: &[Unavailable], pattern: &str) -> String {
+    if let Some(unavailable) = unavailable.iter().find(|u| u.overlaps(pattern)) {
+        return format!(
+            "environment {pattern:?} is not available here: {}",
+            unavailable.reason
+        );
     }
     let names: Vec<String> = available.iter().map(|e| e.to_string()).collect();
     format!(
@@ -330,7 +353,7 @@ mod tests {
             runc: tool("runc"),
             containerd: tool("containerd"),
             ctr: tool("ctr"),
-            runtime: tool("wasmfaas-runtime"),
+            runtime: tool("wasmfaas-runtime").ok_or_else(|| "wasmfaas-runtime is not built".into()),
             debian: if tools {
                 Ok(())
             } else {
@@ -410,6 +433,29 @@ mod tests {
     }
 
     #[test]
+    fn what_a_selection_leaves_out_is_grouped_by_reason() {
+        let engines = wasmfaas_engines::registry();
+        let bare = host(false);
+        let unavailable = unavailable(&engines, &bare);
+        let everything = left_out(&unavailable, &["*".into()]);
+        let runc = everything
+            .iter()
+            .find(|(_, reason)| reason.contains("apt-get install runc"))
+            .expect("runc's absence is one group");
+        assert!(runc.0.contains(&"oci/native-*".to_owned()), "{runc:?}");
+        assert!(runc.0.contains(&"oci/wasmtime-*".to_owned()), "{runc:?}");
+        assert!(
+            runc.0.contains(&"containerd/wasmer-*".to_owned()),
+            "{runc:?}"
+        );
+        // Asking only for processes leaves nothing out.
+        assert!(left_out(&unavailable, &["process/*".into()]).is_empty());
+        let oci = left_out(&unavailable, &["oci/wasmtime-aot".into()]);
+        assert_eq!(oci.len(), 1, "{oci:?}");
+        assert_eq!(oci[0].0, ["oci/wasmtime-*"]);
+    }
+
+    #[test]
     fn container_environments_follow_the_tools() {
         let engines = wasmfaas_engines::registry();
         let names = |host: &Host| -> Vec<String> {
@@ -429,7 +475,7 @@ mod tests {
         assert!(wasm(&host(true)).contains(&"containerd/wasmtime-aot".to_owned()));
         assert!(wasm(&host(true)).contains(&"containerd/wasmi-interp".to_owned()));
         let no_runtime = Host {
-            runtime: None,
+            runtime: Err("wasmfaas-runtime is not built".into()),
             ..host(true)
         };
         assert!(wasm(&no_runtime).is_empty());

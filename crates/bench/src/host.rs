@@ -2,6 +2,7 @@
 //! Debian base.
 use std::path::{Path, PathBuf};
 
+use wasmfaas_names::RUNTIME_BINARY;
 use wasmfaas_oci::{DebianBase, find_tool};
 
 use crate::LauncherKind;
@@ -17,8 +18,8 @@ pub struct Host {
     pub containerd: Option<PathBuf>,
     /// containerd's command-line client.
     pub ctr: Option<PathBuf>,
-    /// wasmfaas-runtime, the OCI runtime that runs WebAssembly containers.
-    pub runtime: Option<PathBuf>,
+    /// wasmfaas-runtime, the OCI runtime that runs WebAssembly containers, or why there is none.
+    pub runtime: Result<PathBuf, String>,
     /// Whether the Debian base is cached or can be built here, or why not.
     pub debian: Result<(), String>,
 }
@@ -51,13 +52,7 @@ impl Host {
     /// why not.
     pub fn ready_for_wasm(&self, launcher: LauncherKind) -> Result<(), String> {
         self.ready(launcher)?;
-        if self.runtime.is_none() {
-            return Err(
-                "wasmfaas-runtime is not built: `cargo build --release` builds it beside wasmfaas"
-                    .into(),
-            );
-        }
-        Ok(())
+        self.runtime.as_ref().map(|_| ()).map_err(Clone::clone)
     }
 
     /// Whether `launcher` can run containers here, or why not.
@@ -88,10 +83,15 @@ impl Host {
 }
 
 /// wasmfaas-runtime beside the running executable (as cargo builds them), else on PATH.
-fn find_runtime() -> Option<PathBuf> {
+fn find_runtime() -> Result<PathBuf, String> {
     std::env::current_exe()
         .ok()
-        .map(|exe| exe.with_file_name("wasmfaas-runtime"))
+        .map(|exe| exe.with_file_name(RUNTIME_BINARY))
         .filter(|candidate| candidate.is_file())
-        .or_else(|| find_tool("wasmfaas-runtime"))
+        .or_else(|| find_tool(RUNTIME_BINARY))
+        .ok_or_else(|| {
+            "wasmfaas-runtime is not built (`wasmfaas bench` builds it when it runs WebAssembly \
+             containers; or: cargo build --release -p wasmfaas-runtime)"
+                .into()
+        })
 }

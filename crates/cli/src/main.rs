@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod companions;
 
 /// Exit code when wasmfaas itself fails (bad input, missing files), as runc and docker use it.
 pub const EXIT_ERROR: u8 = 125;

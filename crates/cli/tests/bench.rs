@@ -170,6 +170,54 @@ fn assert_error(out: &Output, needles: &[&str]) {
 }
 
 #[test]
+fn what_the_bench_cannot_run_is_named_with_the_reason() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    // `process/wasm*` asks for process/wasmedge-*, which a build without WasmEdge cannot run:
+    // the bench runs the rest and says what it left out, and why.
+    let out = wasmfaas(&[
+        "bench",
+        "--functions",
+        "hello",
+        "--environments",
+        "process/wasm*",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--size",
+        "small",
+        "--no-progress",
+        "--output",
+        dir.path().join("runset").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let has_wasmedge = wasmfaas_has_wasmedge();
+    assert_eq!(
+        stderr.contains("not available here, so left out"),
+        !has_wasmedge,
+        "{stderr}"
+    );
+    if !has_wasmedge {
+        assert!(
+            stderr.contains("*/wasmedge-*: no WasmEdge engine in this build"),
+            "{stderr}"
+        );
+        // Nothing else is said to be missing: containers were not asked for.
+        assert!(!stderr.contains("containerd/"), "{stderr}");
+    }
+}
+
+/// Whether this wasmfaas lists WasmEdge's environments as available.
+fn wasmfaas_has_wasmedge() -> bool {
+    let out = wasmfaas(&["environments"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.contains("process/wasmedge-aot") && !l.contains("unavailable"))
+}
+
+#[test]
 fn bad_input_gets_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out");

@@ -59,7 +59,10 @@ impl OciLauncher {
             })
         };
         let runc = runtime(&context.host.runc, "runc");
-        let wasm = runtime(&context.host.runtime, "wasmfaas-runtime");
+        let wasm = runtime(
+            &context.host.runtime.clone().ok(),
+            wasmfaas_names::RUNTIME_BINARY,
+        );
         // SAFETY: prctl(PR_SET_CHILD_SUBREAPER) takes plain integers and affects only this
         // process: orphaned descendants are reparented to it instead of init.
         if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
@@ -151,7 +154,7 @@ impl Launcher for OciLauncher {
         };
         let runtime = if container.is_wasm() {
             self.wasm.clone().ok_or_else(|| {
-                prepare_error("wasmfaas-runtime is not built: `cargo build --release` builds it beside wasmfaas".into())
+                prepare_error(self.context.host.runtime.clone().err().unwrap_or_default())
             })?
         } else {
             self.runc.clone().ok_or_else(|| {

@@ -106,6 +106,7 @@ fn parse_duration(spec: &str) -> Result<Duration, String> {
 pub fn run(args: Args) -> Result<ExitCode> {
     let layout = args.project.layout();
     let engines = wasmfaas_engines::registry();
+    let mut host = wasmfaas_bench::Host::probe(&layout.artifacts.join("bases"));
     let mut runset = match &args.resume {
         Some(dir) => {
             if !args.functions.is_empty()
@@ -122,6 +123,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
             }
             let runset = RunSet::open(dir)?;
+            if runset.meta.plan.environments.iter().any(needs_runtime) {
+                bring_runtime(&args, &layout, &mut host);
+            }
             ensure_built(&args, &layout, runset.meta.plan.size)?;
             let here = wasmfaas_bench::Machine::current();
             if here.cpu_model != runset.meta.machine.cpu_model {
@@ -134,7 +138,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             runset
         }
         None => {
-            let plan = plan(&args, &layout, &engines)?;
+            let plan = plan(&args, &layout, &engines, &mut host)?;
             ensure_built(&args, &layout, plan.size)?;
             let dir = args
                 .output
@@ -146,7 +150,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             RunSet::create(&dir, meta)?
         }
     };
-    let host = wasmfaas_bench::Host::probe(&layout.artifacts.join("bases"));
     let context = BenchContext {
         host,
         containerd_address: args.containerd_address.clone(),
@@ -201,27 +204,84 @@ fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Res
         return Ok(());
     }
     eprintln!("wasmfaas bench: bringing the suite up to date (wasmfaas build --size {size})");
-    build_all(layout, &wasmfaas_engines::aot_engines(), &[size])?;
+    build_all(
+        layout,
+        &wasmfaas_engines::aot_engines(),
+        &[size],
+        &mut super::notice,
+    )?;
     Ok(())
 }
 
-/// The plan from the preset and the flags.
+/// Whether `environment` runs WebAssembly through wasmfaas-runtime.
+fn needs_runtime(environment: &Environment) -> bool {
+    environment.is_wasm()
+        && matches!(
+            environment.launcher,
+            LauncherKind::Oci | LauncherKind::Containerd
+        )
+}
+
+/// Builds wasmfaas-runtime (unless `--no-build`) and records the outcome in `host`: its path,
+/// or why the WebAssembly container environments cannot run.
+fn bring_runtime(args: &Args, layout: &wasmfaas_suite::Layout, host: &mut wasmfaas_bench::Host) {
+    if args.no_build {
+        return;
+    }
+    let project = layout.artifacts.parent().unwrap_or(Path::new("."));
+    match crate::companions::build_runtime(project) {
+        Ok(Some(runtime)) => host.runtime = Ok(runtime),
+        Ok(None) => {}
+        Err(reason) => host.runtime = Err(reason),
+    }
+}
+
+/// The environment patterns of the flags or the preset, with the preset's notes through `say`.
+fn patterns(args: &Args, available: &[Environment], say: &mut dyn FnMut(String)) -> Vec<String> {
+    if !args.environments.is_empty() {
+        return args.environments.clone();
+    }
+    match args.preset {
+        Preset::Quick => vec!["*".to_owned()],
+        Preset::Paper => paper_environments(available, say),
+    }
+}
+
+/// The plan from the preset and the flags. When it would run WebAssembly containers,
+/// wasmfaas-runtime is built first; what it leaves out is said on stderr, with the reason.
 fn plan(
     args: &Args,
     layout: &wasmfaas_suite::Layout,
     engines: &[Box<dyn wasmfaas_engines::Engine>],
+    host: &mut wasmfaas_bench::Host,
 ) -> Result<PlanSpec> {
-    let host = wasmfaas_bench::Host::probe(&layout.artifacts.join("bases"));
-    let available = environment::available(engines, &host);
-    let unavailable = environment::unavailable(engines, &host);
-    let patterns = if !args.environments.is_empty() {
-        args.environments.clone()
-    } else {
-        match args.preset {
-            Preset::Quick => vec!["*".to_owned()],
-            Preset::Paper => paper_environments(&available),
+    if !args.no_build {
+        // Would the selection run WebAssembly containers if the runtime were there?
+        let assumed = wasmfaas_bench::Host {
+            runtime: Ok(PathBuf::from("wasmfaas-runtime")),
+            ..host.clone()
+        };
+        let available = environment::available(engines, &assumed);
+        let unavailable = environment::unavailable(engines, &assumed);
+        let patterns = patterns(args, &available, &mut |_| {});
+        let wanted = environment::select(&available, &unavailable, &patterns)
+            .is_ok_and(|selected| selected.iter().any(needs_runtime));
+        if wanted {
+            bring_runtime(args, layout, host);
         }
-    };
+    }
+    let available = environment::available(engines, host);
+    let unavailable = environment::unavailable(engines, host);
+    let patterns = patterns(args, &available, &mut |note| eprintln!("{note}"));
+    let left_out = environment::left_out(&unavailable, &patterns);
+    if !left_out.is_empty() {
+        eprintln!(
+            "wasmfaas bench: not available here, so left out (`wasmfaas environments` lists them):"
+        );
+        for (names, reason) in &left_out {
+            eprintln!("  {}: {reason}", names.join(", "));
+        }
+    }
     let environments = environment::select(&available, &unavailable, &patterns)?;
     let functions = super::select_functions(&args.functions)?;
     let runs = args.runs.unwrap_or(match args.preset {
@@ -251,13 +311,13 @@ fn plan(
 /// The paper's eight environments under containerd, as the paper ran them, where this machine
 /// can (root, runc, containerd); else their `process` counterparts. WasmEdge's interpreter is
 /// stood in for by wasmi's; what has no counterpart is left out. Both are said on stderr.
-fn paper_environments(available: &[Environment]) -> Vec<String> {
+fn paper_environments(available: &[Environment], say: &mut dyn FnMut(String)) -> Vec<String> {
     let has = |name: &str| available.iter().any(|e| e.to_string() == name);
     let launcher = if has("containerd/wasmtime-aot") && has("containerd/native-distroless") {
         LauncherKind::Containerd
     } else {
-        eprintln!(
-            "wasmfaas: note: containerd cannot run here (see `wasmfaas environments`); the paper preset runs the `process` counterparts, a native process standing in for the containers"
+        say(
+            "wasmfaas: note: containerd cannot run here (see `wasmfaas environments`); the paper preset runs the `process` counterparts, a native process standing in for the containers".to_owned()
         );
         LauncherKind::Process
     };
@@ -285,7 +345,7 @@ fn paper_environments(available: &[Environment]) -> Vec<String> {
         }
     }
     if !stand_ins.is_empty() || !missing.is_empty() {
-        eprintln!(
+        say(format!(
             "wasmfaas: note: the paper preset runs {}{}",
             if stand_ins.is_empty() {
                 String::new()
@@ -301,7 +361,7 @@ fn paper_environments(available: &[Environment]) -> Vec<String> {
                     missing.join(", ")
                 )
             }
-        );
+        ));
     }
     names
 }

@@ -1,0 +1,137 @@
+//! The project's other binary that `bench` drives, wasmfaas-runtime (the WebAssembly containers'
+//! OCI runtime), brought up to date with cargo as `bench` brings the suite up to date: `cargo run
+//! --release -- bench` builds only `wasmfaas`, and a new machine needs no second step.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The runtime's package and binary.
+const RUNTIME: &str = wasmfaas_names::RUNTIME_BINARY;
+
+/// Builds wasmfaas-runtime beside the running `wasmfaas` (same cargo target folder, profile and
+/// WasmEdge feature) from the checkout at `project`; cargo does nothing when it is current.
+/// `Ok(None)`: this `wasmfaas` was not built by cargo in that checkout, so there is nothing to
+/// build from (the runtime is then looked for on PATH). `Err`: why it could not be built, with
+/// what to do.
+pub fn build_runtime(project: &Path) -> Result<Option<PathBuf>, String> {
+    let Some((target_dir, profile)) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| cargo_output_of(&exe))
+    else {
+        return Ok(None);
+    };
+    let manifest = project.join("Cargo.toml");
+    if !project.join("crates/runtime/Cargo.toml").is_file() {
+        return Ok(None);
+    }
+    // libcontainer links libseccomp: without its development files cargo would fail minutes
+    // into the build with a linker error.
+    let seccomp = Command::new("pkg-config")
+        .args(["--exists", "libseccomp"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !seccomp {
+        return Err(format!(
+            "{RUNTIME} links libseccomp, whose development files are not installed (apt-get install libseccomp-dev pkg-config)"
+        ));
+    }
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .args(["build", "--package", RUNTIME, "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir);
+    match profile.as_str() {
+        "release" => {
+            command.arg("--release");
+        }
+        "debug" => {}
+        other => {
+            command.args(["--profile", other]);
+        }
+    }
+    if cfg!(feature = "wasmedge") {
+        command.args(["--features", "wasmfaas-runtime/wasmedge"]);
+    }
+    super::commands::notice(&format!(
+        "bringing {RUNTIME} up to date for the WebAssembly containers (cargo build --release --package {RUNTIME})"
+    ));
+    let built = target_dir.join(&profile).join(RUNTIME);
+    let status = match run_unless_locked(&mut command)
+        .map_err(|e| format!("cannot run cargo to build {RUNTIME}: {e}"))?
+    {
+        Some(status) => status,
+        // Another cargo holds the target folder: the `cargo test` that runs this bench, or an
+        // editor's. Waiting could be forever (a test waits for us); the runtime it builds is
+        // as current as that cargo makes it.
+        None if built.is_file() => {
+            super::commands::notice(&format!(
+                "another cargo holds {}; using the {RUNTIME} already built there",
+                target_dir.display()
+            ));
+            return Ok(Some(built));
+        }
+        None => {
+            return Err(format!(
+                "{RUNTIME} is not built, and another cargo holds {} (build it with: cargo build --release --package {RUNTIME})",
+                target_dir.display()
+            ));
+        }
+    };
+    if !status.success() {
+        return Err(format!(
+            "building {RUNTIME} failed (cargo's errors are above; build it with: cargo build --release --package {RUNTIME})"
+        ));
+    }
+    Ok(Some(built))
+}
+
+/// Runs cargo with its stderr passed through line by line; `None` (and cargo stopped) if it
+/// would wait for another cargo's lock on the build folder.
+fn run_unless_locked(command: &mut Command) -> std::io::Result<Option<std::process::ExitStatus>> {
+    use std::io::{BufRead, Write};
+    let mut child = command.stderr(std::process::Stdio::piped()).spawn()?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line?;
+        if line.contains("Blocking waiting for file lock") {
+            child.kill().ok();
+            child.wait()?;
+            return Ok(None);
+        }
+        writeln!(std::io::stderr(), "{line}").ok();
+    }
+    child.wait().map(Some)
+}
+
+/// The cargo target folder and profile an executable was built into (`target/release/wasmfaas`
+/// → `target`, `release`), if it lies where cargo puts binaries.
+fn cargo_output_of(exe: &Path) -> Option<(PathBuf, String)> {
+    let profile_dir = exe.parent()?;
+    let target_dir = profile_dir.parent()?;
+    // cargo marks its target folder with CACHEDIR.TAG, and keeps each profile's deps/ in it.
+    if !target_dir.join("CACHEDIR.TAG").is_file() || !profile_dir.join("deps").is_dir() {
+        return None;
+    }
+    let profile = profile_dir.file_name()?.to_str()?.to_owned();
+    Some((target_dir.to_path_buf(), profile))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cargo_output_of;
+
+    #[test]
+    fn only_a_binary_in_a_cargo_target_folder_is_rebuilt_from_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let release = dir.path().join("target/release");
+        std::fs::create_dir_all(release.join("deps")).unwrap();
+        let exe = release.join("wasmfaas");
+        assert_eq!(cargo_output_of(&exe), None, "no CACHEDIR.TAG: not cargo's");
+        std::fs::write(dir.path().join("target/CACHEDIR.TAG"), "").unwrap();
+        assert_eq!(
+            cargo_output_of(&exe),
+            Some((dir.path().join("target"), "release".to_owned()))
+        );
+        assert_eq!(cargo_output_of(&dir.path().join("bin/wasmfaas")), None);
+    }
+}
