@@ -4,12 +4,10 @@
 //!
 //! containerd's `io.containerd.runc.v2` shim drives it as it drives runc (`create`, `start`,
 //! `state`, `kill`, `delete`, …). Namespaces, cgroups and the root filesystem are libcontainer's;
-//! what runs inside is decided by [`executor::RuntimeExecutor`]: a WebAssembly module or a
-//! precompiled artifact of one of our engines runs in that engine (see [`workload`]), anything
-//! else is exec'd.
+//! what runs inside is decided by wasmfaas-container's executor: a WebAssembly module or a
+//! precompiled artifact of one of our engines runs in that engine, anything else is exec'd.
+//! This crate is the command line over that library: one file per subcommand.
 
 pub mod cli;
 pub mod commands;
-pub mod executor;
 pub mod logging;
-pub mod workload;
