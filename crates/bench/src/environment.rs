@@ -234,7 +234,7 @@ pub fn unavailable(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Unavailable>
     if !engines.iter().any(|e| e.name() == "wasmedge") {
         unavailable.push(Unavailable {
             pattern: "*/wasmedge-*".into(),
-            reason: "no WasmEdge engine in this build: WasmEdge is in no package registry, so it needs a WasmEdge built from source and the `wasmedge` feature".into(),
+            reason: "no WasmEdge engine in this build: WasmEdge is in no package registry, so it needs a WasmEdge built from source and a build with the `wasmedge` feature (README, \"Engines and environments\")".into(),
         });
     }
     for launcher in CONTAINER_LAUNCHERS {

@@ -74,7 +74,7 @@ impl Host {
         }
         if !self.root {
             return Err(format!(
-                "the {} launcher creates containers, which needs root here (rootless containers are not set up)",
+                "the {} launcher creates containers, which needs root here (rootless containers are not set up): run the bench as root",
                 launcher.as_str()
             ));
         }
