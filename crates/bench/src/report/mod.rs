@@ -3,6 +3,7 @@
 mod build;
 pub mod document;
 mod files;
+mod sections;
 
 pub use build::{build, terminal_summary};
 pub use files::{ReportFiles, write};
