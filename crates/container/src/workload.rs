@@ -281,6 +281,7 @@ fn invocation(spec: &Spec) -> Result<Invocation, String> {
         args: args.iter().skip(1).cloned().collect(),
         env,
         preopens: preopens(spec),
+        stdin: Default::default(),
         stdout: StdoutMode::Inherit,
         limits: Limits::default(),
     })

@@ -52,6 +52,16 @@ pub enum StdoutMode {
     },
 }
 
+/// Where the program's standard input comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StdinMode {
+    /// The caller's standard input.
+    #[default]
+    Inherit,
+    /// These bytes, then end of file (e.g. a request body, as CGI gives it).
+    Bytes(std::sync::Arc<[u8]>),
+}
+
 /// How to run one program.
 #[derive(Debug, Clone, Default)]
 pub struct Invocation {
@@ -63,7 +73,9 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Directories given to the guest.
     pub preopens: Vec<Preopen>,
-    /// Standard output (stdin and stderr are always the caller's).
+    /// Standard input.
+    pub stdin: StdinMode,
+    /// Standard output (stderr is always the caller's).
     pub stdout: StdoutMode,
     /// Time and memory limits.
     pub limits: crate::Limits,

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 pub use aot_cache::AotCache;
 pub use error::EngineError;
-pub use invocation::{Invocation, Preopen, StdoutMode};
+pub use invocation::{Invocation, Preopen, StdinMode, StdoutMode};
 pub use limits::{EXIT_MEMORY_LIMIT, EXIT_TIMEOUT, Limits, Stopped};
 pub use native::NativeEngine;
 pub use program::{Program, ProgramKind};

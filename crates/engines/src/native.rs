@@ -5,8 +5,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::{
-    Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind, StdoutMode,
-    Stopped,
+    Engine, EngineError, Invocation, Mode, Outcome, Phases, Program, ProgramKind, StdinMode,
+    StdoutMode, Stopped,
 };
 
 /// Runs native executables as child processes.
@@ -61,7 +61,10 @@ impl Engine for NativeEngine {
             .args(&invocation.args)
             .env_clear()
             .envs(invocation.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::inherit())
+            .stdin(match invocation.stdin {
+                StdinMode::Inherit => Stdio::inherit(),
+                StdinMode::Bytes(_) => Stdio::piped(),
+            })
             .stderr(Stdio::inherit())
             .stdout(match invocation.stdout {
                 StdoutMode::Inherit => Stdio::inherit(),
@@ -79,6 +82,14 @@ impl Engine for NativeEngine {
             path: program.path.clone(),
             source,
         };
+        // Feed stdin on its own thread: a program that reads little must not block us; a
+        // program that exits early closes the pipe, which ends the writer.
+        if let (Some(mut pipe), StdinMode::Bytes(bytes)) = (child.stdin.take(), &invocation.stdin) {
+            let bytes = bytes.clone();
+            std::thread::spawn(move || {
+                std::io::Write::write_all(&mut pipe, &bytes).ok();
+            });
+        }
         // Read stdout on its own thread, so a guest that never exits cannot block the deadline.
         let reader = match (child.stdout.take(), invocation.stdout) {
             (Some(pipe), StdoutMode::Capture { limit }) => Some(std::thread::spawn(move || {

@@ -11,7 +11,7 @@ use wasmer_wasix::{Pipe, WasiEnv, WasiError};
 use crate::wasmer_limits::RunLimit;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
-    ProgramKind, StdoutMode, Stopped,
+    ProgramKind, StdinMode, StdoutMode, Stopped,
 };
 
 const NAME: &str = "wasmer";
@@ -207,6 +207,15 @@ impl Engine for WasmerEngine {
                     host: preopen.host.clone(),
                     reason: e.to_string(),
                 })?;
+        }
+        if let StdinMode::Bytes(bytes) = &invocation.stdin {
+            // The pipe buffers what is written; dropping the writer is the guest's end of file.
+            let (mut writer, reader) = Pipe::channel();
+            std::io::Write::write_all(&mut writer, bytes).map_err(|e| {
+                engine_error(format!("cannot give the guest its standard input: {e}"))
+            })?;
+            drop(writer);
+            builder = builder.stdin(Box::new(reader));
         }
         let mut captured = None;
         if let StdoutMode::Capture { .. } = invocation.stdout {

@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use wasmi::{Linker, Module, Store, TypedResumableCall};
 use wasmi_wasi::WasiCtx;
-use wasmi_wasi::wasi_common::pipe::WritePipe;
+use wasmi_wasi::wasi_common::pipe::{ReadPipe, WritePipe};
 
 use crate::limits::MemoryGuard;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
-    ProgramKind, StdoutMode, Stopped,
+    ProgramKind, StdinMode, StdoutMode, Stopped,
 };
 
 /// A guest's standard output kept in memory.
@@ -85,7 +85,15 @@ fn wasi_context(invocation: &Invocation) -> Result<(WasiCtx, Option<CapturedStdo
     let mut builder = wasmi_wasi::WasiCtxBuilder::new();
     builder.args(&invocation.argv()).map_err(engine_error)?;
     builder.envs(&invocation.env).map_err(engine_error)?;
-    builder.inherit_stdin().inherit_stderr();
+    builder.inherit_stderr();
+    match &invocation.stdin {
+        StdinMode::Inherit => {
+            builder.inherit_stdin();
+        }
+        StdinMode::Bytes(bytes) => {
+            builder.stdin(Box::new(ReadPipe::from(bytes.to_vec())));
+        }
+    }
     let captured = match invocation.stdout {
         StdoutMode::Inherit => {
             builder.inherit_stdout();

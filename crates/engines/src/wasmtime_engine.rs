@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use wasmtime::{Config, Linker, Module, Store, Strategy};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use crate::limits::MemoryGuard;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
-    ProgramKind, StdoutMode, Stopped,
+    ProgramKind, StdinMode, StdoutMode, Stopped,
 };
 
 /// What a store holds for one run: the guest's WASI context and its memory guard.
@@ -156,10 +156,17 @@ fn wasi_context(
     builder
         .args(&invocation.argv())
         .envs(&invocation.env)
-        .inherit_stdin()
         .inherit_stderr()
         // Synchronous embedding: file I/O on this thread, not handed to a blocking pool.
         .allow_blocking_current_thread(true);
+    match &invocation.stdin {
+        StdinMode::Inherit => {
+            builder.inherit_stdin();
+        }
+        StdinMode::Bytes(bytes) => {
+            builder.stdin(MemoryInputPipe::new(bytes.to_vec()));
+        }
+    }
     let captured = match invocation.stdout {
         StdoutMode::Inherit => {
             builder.inherit_stdout();

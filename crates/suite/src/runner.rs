@@ -90,6 +90,7 @@ pub fn prepare(
         args,
         env: Vec::new(),
         preopens,
+        stdin: Default::default(),
         stdout: StdoutMode::Capture {
             limit: STDOUT_LIMIT,
         },

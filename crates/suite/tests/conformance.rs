@@ -51,6 +51,7 @@ fn run_everywhere(
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 preopens: preopens.to_vec(),
+                stdin: Default::default(),
                 stdout: StdoutMode::Capture { limit: 64 << 20 },
                 limits: Default::default(),
             };

@@ -150,6 +150,7 @@ fn run_path(args: &Args, engine: &dyn Engine, mode: Mode, cache: &AotCache) -> R
         args: args.guest_args.clone(),
         env: args.env.clone(),
         preopens: args.dirs.clone(),
+        stdin: Default::default(),
         stdout: StdoutMode::Inherit,
         limits: limits(args, engine),
     };
