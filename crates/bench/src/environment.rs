@@ -301,10 +301,37 @@ impl Unavailable {
     /// Whether a selection by `pattern` (a glob, or a name) asks for some of these environments.
     pub fn overlaps(&self, pattern: &str) -> bool {
         let design = glob::Pattern::new(&self.pattern).expect("valid built-in pattern");
-        let probe = glob::Pattern::new(pattern).ok();
+        let Ok(probe) = glob::Pattern::new(pattern) else {
+            return design.matches(pattern);
+        };
         design.matches(pattern)
-            || probe.is_some_and(|p| p.matches(&self.pattern))
-            || Environment::parse(pattern).is_ok_and(|e| design.matches(&e.to_string()))
+            || probe.matches(&self.pattern)
+            || self.names().iter().any(|name| probe.matches(name))
+    }
+
+    /// The environment names this pattern stands for: its `*` launcher as each launcher, its
+    /// trailing `-*` as each mode and base (`*/wasmedge-*` → `process/wasmedge-aot`, …).
+    fn names(&self) -> Vec<String> {
+        let Some((launcher, rest)) = self.pattern.split_once('/') else {
+            return vec![self.pattern.clone()];
+        };
+        let launchers: Vec<&str> = if launcher == "*" {
+            LauncherKind::ALL.iter().map(|l| l.as_str()).collect()
+        } else {
+            vec![launcher]
+        };
+        let rests: Vec<String> = match rest.strip_suffix('*') {
+            Some(prefix) => ["jit", "aot", "baseline", "interp"]
+                .into_iter()
+                .chain(Base::ALL.iter().map(|b| b.as_str()))
+                .map(|suffix| format!("{prefix}{suffix}"))
+                .collect(),
+            None => vec![rest.to_owned()],
+        };
+        launchers
+            .iter()
+            .flat_map(|l| rests.iter().map(move |r| format!("{l}/{r}")))
+            .collect()
     }
 }
 
@@ -448,8 +475,15 @@ mod tests {
             runc.0.contains(&"containerd/wasmer-*".to_owned()),
             "{runc:?}"
         );
-        // Asking only for processes leaves nothing out.
-        assert!(left_out(&unavailable, &["process/*".into()]).is_empty());
+        // Asking for processes leaves out only what a process could run: WasmEdge, if absent.
+        let process = left_out(&unavailable, &["process/wasm*".into()]);
+        if engines.iter().any(|e| e.name() == "wasmedge") {
+            assert!(process.is_empty(), "{process:?}");
+        } else {
+            assert_eq!(process.len(), 1, "{process:?}");
+            assert_eq!(process[0].0, ["*/wasmedge-*"]);
+        }
+        assert!(left_out(&unavailable, &["process/native".into()]).is_empty());
         let oci = left_out(&unavailable, &["oci/wasmtime-aot".into()]);
         assert_eq!(oci.len(), 1, "{oci:?}");
         assert_eq!(oci[0].0, ["oci/wasmtime-*"]);
