@@ -29,12 +29,14 @@ pub fn run(cargo_test_args: &[String]) -> Result<(), String> {
         &root,
         Command::new(&wasmfaas).args(["build", "--size", "small,paper"]),
     )?;
-    step("running the tests (cargo test --release --workspace)");
+    // Every test binary runs, so one failure does not hide the rest.
+    step("running the tests (cargo test --release --workspace --no-fail-fast)");
     run_in(
         &root,
         Command::new(&cargo)
             .arg("test")
             .args(release)
+            .arg("--no-fail-fast")
             .args(cargo_test_args),
     )?;
     if cargo_test_args.is_empty() {
