@@ -1,5 +1,6 @@
 //! Creating a container: its init process sets up namespaces, cgroups and the root filesystem,
 //! then loads the workload (a WebAssembly program is compiled there) and waits for start.
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use libcontainer::container::Container;
@@ -30,9 +31,30 @@ pub struct NewContainer<'a> {
     pub systemd_cgroup: bool,
 }
 
-/// Creates the container `new` describes, its state in `root`; a WebAssembly workload is loaded
-/// (compiled, or its artifact deserialised) before this returns.
+/// The container's standard streams; a stream left `None` is this process's own (runc's way: a
+/// runtime's caller hands them over as its stdio), a shim passes containerd's fifos.
+#[derive(Debug, Default)]
+pub struct Stdio {
+    /// The guest's standard input.
+    pub stdin: Option<OwnedFd>,
+    /// The guest's standard output.
+    pub stdout: Option<OwnedFd>,
+    /// The guest's standard error.
+    pub stderr: Option<OwnedFd>,
+}
+
+/// Creates the container `new` describes, its state in `root`, with this process's stdio; a
+/// WebAssembly workload is loaded (compiled, or its artifact deserialised) before this returns.
 pub fn build(new: &NewContainer, root: &StateRoot) -> Result<Container, ContainerError> {
+    build_with_stdio(new, root, Stdio::default())
+}
+
+/// [`build`], the container's streams given by `stdio`.
+pub fn build_with_stdio(
+    new: &NewContainer,
+    root: &StateRoot,
+    stdio: Stdio,
+) -> Result<Container, ContainerError> {
     let bundle = bundle::check(new.bundle)?;
     if new.systemd_cgroup && !Path::new("/run/systemd/system").is_dir() {
         return Err(ContainerError::Unsupported {
@@ -50,8 +72,18 @@ pub fn build(new: &NewContainer, root: &StateRoot) -> Result<Container, Containe
     #[cfg(feature = "wasmedge")]
     load_wasmedge_if_asked(&bundle);
     let pid_file_existed = new.pid_file.is_some_and(|p| p.exists());
-    let built = ContainerBuilder::new(new.id.to_owned(), SyscallType::default())
-        .with_executor(RuntimeExecutor::new())
+    let mut builder = ContainerBuilder::new(new.id.to_owned(), SyscallType::default())
+        .with_executor(RuntimeExecutor::new());
+    if let Some(fd) = stdio.stdin {
+        builder = builder.with_stdin(fd);
+    }
+    if let Some(fd) = stdio.stdout {
+        builder = builder.with_stdout(fd);
+    }
+    if let Some(fd) = stdio.stderr {
+        builder = builder.with_stderr(fd);
+    }
+    let built = builder
         .with_pid_file(new.pid_file)
         .and_then(|b| b.with_root_path(root.path()))
         .map(|b| {

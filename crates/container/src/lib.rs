@@ -10,9 +10,11 @@ pub mod builder;
 pub mod bundle;
 pub mod error;
 pub mod executor;
+pub mod processes;
 pub mod state_root;
 pub mod workload;
 
-pub use builder::{NewContainer, build};
+pub use builder::{NewContainer, Stdio, build, build_with_stdio};
 pub use error::{ContainerError, explain};
+pub use processes::processes;
 pub use state_root::StateRoot;

@@ -1,32 +1,12 @@
 //! `ps`: the processes of a container.
 use anyhow::{Context, Result, anyhow, bail};
-use libcgroups::common::CgroupManager;
 
 use super::Globals;
 
 /// `ps`: the container's processes, as a JSON array of pids or as `ps` prints them.
 pub fn ps(args: &liboci_cli::Ps, globals: &Globals) -> Result<()> {
     let container = globals.root.load(&args.container_id)?;
-    let config = container
-        .spec()
-        .map_err(|e| anyhow!("container {}: {e}", args.container_id))?;
-    let manager = libcgroups::common::create_cgroup_manager(libcgroups::common::CgroupConfig {
-        cgroup_path: config.cgroup_path,
-        systemd_cgroup: container.systemd(),
-        container_name: container.id().to_owned(),
-    })
-    .map_err(|e| anyhow!("container {}: its cgroup: {e}", args.container_id))?;
-    let pids: Vec<i32> = manager
-        .get_all_pids()
-        .map_err(|e| {
-            anyhow!(
-                "container {}: listing its processes: {e}",
-                args.container_id
-            )
-        })?
-        .iter()
-        .map(|p| p.as_raw())
-        .collect();
+    let pids = wasmfaas_container::processes(&container)?;
     match args.format.as_str() {
         "json" => println!("{}", serde_json::to_string(&pids)?),
         "table" => {
