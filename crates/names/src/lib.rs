@@ -27,3 +27,13 @@ pub const CONTAINERD_NAMESPACE: &str = "wasmfaas";
 
 /// The prefix of every container (and so runtime state and cgroup) a bench creates.
 pub const CONTAINER_PREFIX: &str = "wasmfaas-";
+
+/// The containerd runtime name of wasmfaas's shim (`ctr run --runtime`, a CRI `runtime_type`);
+/// containerd runs it as [`SHIM_BINARY`].
+pub const SHIM_RUNTIME: &str = "io.containerd.wasmfaas.v1";
+
+/// The shim's binary, which containerd looks up on PATH from [`SHIM_RUNTIME`].
+pub const SHIM_BINARY: &str = "containerd-shim-wasmfaas-v1";
+
+/// The annotation by which the CRI groups a pod's containers: one shim serves a whole pod.
+pub const CRI_SANDBOX_ID: &str = "io.kubernetes.cri.sandbox-id";

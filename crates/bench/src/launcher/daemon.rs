@@ -247,10 +247,10 @@ fn kill_shims(socket: &Path) {
             continue;
         };
         let is_shim = cmdline.starts_with(b"/usr/bin/containerd-shim")
-            || cmdline
-                .split(|&b| b == 0)
-                .next()
-                .is_some_and(|arg0| arg0.ends_with(b"containerd-shim-runc-v2"));
+            || cmdline.split(|&b| b == 0).next().is_some_and(|arg0| {
+                arg0.ends_with(b"containerd-shim-runc-v2")
+                    || arg0.ends_with(wasmfaas_names::SHIM_BINARY.as_bytes())
+            });
         if is_shim && cmdline.windows(needle.len()).any(|w| w == needle) {
             // SAFETY: sending a signal has no memory-safety preconditions.
             unsafe { libc::kill(pid, libc::SIGKILL) };
