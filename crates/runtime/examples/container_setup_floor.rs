@@ -8,7 +8,7 @@
 //! masked and read-only paths, pivot_root). Compare it with crun in one run:
 //!
 //! ```text
-//! cargo build --release -p wasmfaas-runtime --example container_setup_floor
+//! cargo build --release --workspace --example container_setup_floor
 //! hyperfine -N 'target/release/examples/container_setup_floor BUNDLE' 'crun run -b BUNDLE id'
 //! ```
 //!

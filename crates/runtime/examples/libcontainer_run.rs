@@ -6,7 +6,7 @@
 //! the runtime's README ("Start-up cost, and what bounds it"):
 //!
 //! ```text
-//! cargo build --release -p wasmfaas-runtime --example libcontainer_run --example container_setup_floor
+//! cargo build --release --workspace --example libcontainer_run --example container_setup_floor
 //! hyperfine -N 'target/release/examples/libcontainer_run ROOT BUNDLE' \
 //!     'target/release/examples/container_setup_floor BUNDLE'
 //! ```
