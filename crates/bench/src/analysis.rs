@@ -339,7 +339,17 @@ pub(crate) mod tests {
     /// A run set of `matmul` and `aes` in `process/native` and `process/wasmtime-aot` holding
     /// the given samples (function, environment, seconds, ok).
     pub(crate) fn runset(dir: &std::path::Path, times: &[(&str, &str, f64, bool)]) -> RunSet {
-        let environments: Vec<Environment> = ["process/native", "process/wasmtime-aot"]
+        runset_of(dir, &["process/native", "process/wasmtime-aot"], times)
+    }
+
+    /// A run set of `environments` with the samples `times` (function, environment, seconds,
+    /// passed its check).
+    pub(crate) fn runset_of(
+        dir: &std::path::Path,
+        environments: &[&str],
+        times: &[(&str, &str, f64, bool)],
+    ) -> RunSet {
+        let environments: Vec<Environment> = environments
             .iter()
             .map(|e| Environment::parse(e).unwrap())
             .collect();

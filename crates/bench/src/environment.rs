@@ -14,17 +14,22 @@ pub enum LauncherKind {
     Process,
     /// An OCI runtime's create/start/delete on an unpacked bundle.
     Oci,
-    /// A fresh container per run through containerd.
+    /// A fresh container per run through containerd and its runc shim, with wasmfaas-runtime in
+    /// runc's place for WebAssembly (the paper's integration, with crun there).
     Containerd,
+    /// A fresh WebAssembly container per run through containerd and wasmfaas's own shim,
+    /// `containerd-shim-wasmfaas-v1`, which runs the guest without runc's process chain.
+    ContainerdShim,
 }
 
 impl LauncherKind {
     /// Every launcher of the design, the most paper-like last.
-    pub const ALL: [LauncherKind; 4] = [
+    pub const ALL: [LauncherKind; 5] = [
         LauncherKind::Embedded,
         LauncherKind::Process,
         LauncherKind::Oci,
         LauncherKind::Containerd,
+        LauncherKind::ContainerdShim,
     ];
 
     /// The name in environment names and reports.
@@ -34,6 +39,7 @@ impl LauncherKind {
             LauncherKind::Process => "process",
             LauncherKind::Oci => "oci",
             LauncherKind::Containerd => "containerd",
+            LauncherKind::ContainerdShim => "containerd-shim",
         }
     }
 
@@ -131,9 +137,15 @@ impl Environment {
             )
         };
         let (launcher, rest) = name.split_once('/').ok_or_else(|| bad("no launcher"))?;
-        let launcher = LauncherKind::parse(launcher)
-            .ok_or_else(|| bad("the launcher is one of embedded, process, oci, containerd"))?;
+        let launcher = LauncherKind::parse(launcher).ok_or_else(|| {
+            bad("the launcher is one of embedded, process, oci, containerd, containerd-shim")
+        })?;
         let containers = matches!(launcher, LauncherKind::Oci | LauncherKind::Containerd);
+        if launcher == LauncherKind::ContainerdShim && rest.starts_with("native") {
+            return Err(bad(
+                "the containerd-shim launcher runs WebAssembly; native containers run under containerd/native-*",
+            ));
+        }
         if rest == "native" {
             if containers {
                 return Err(bad(
@@ -193,6 +205,13 @@ pub struct Unavailable {
 /// The launchers that run native code in containers.
 const CONTAINER_LAUNCHERS: [LauncherKind; 2] = [LauncherKind::Oci, LauncherKind::Containerd];
 
+/// The launchers that run WebAssembly in containers.
+const WASM_CONTAINER_LAUNCHERS: [LauncherKind; 3] = [
+    LauncherKind::Oci,
+    LauncherKind::Containerd,
+    LauncherKind::ContainerdShim,
+];
+
 /// Every environment this build can run on `host`, launcher by launcher.
 pub fn available(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Environment> {
     let mut environments = Vec::new();
@@ -225,6 +244,17 @@ pub fn available(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Environment> {
             environments.push(Environment::native_on(launcher, base));
         }
     }
+    if host.ready_for_wasm(LauncherKind::ContainerdShim).is_ok() {
+        for engine in engines.iter().filter(|e| e.name() != "native") {
+            for &mode in engine.modes() {
+                environments.push(Environment::new(
+                    LauncherKind::ContainerdShim,
+                    engine.name(),
+                    mode,
+                ));
+            }
+        }
+    }
     environments
 }
 
@@ -252,6 +282,8 @@ pub fn unavailable(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Unavailable>
                 }
             }
         }
+    }
+    for launcher in WASM_CONTAINER_LAUNCHERS {
         if let Err(reason) = host.ready_for_wasm(launcher) {
             for engine in engines.iter().filter(|e| e.name() != "native") {
                 unavailable.push(Unavailable {
@@ -381,6 +413,8 @@ mod tests {
             containerd: tool("containerd"),
             ctr: tool("ctr"),
             runtime: tool("wasmfaas-runtime").ok_or_else(|| "wasmfaas-runtime is not built".into()),
+            shim: tool("containerd-shim-wasmfaas-v1")
+                .ok_or_else(|| "containerd-shim-wasmfaas-v1 is not built".into()),
             debian: if tools {
                 Ok(())
             } else {
@@ -513,6 +547,39 @@ mod tests {
             ..host(true)
         };
         assert!(wasm(&no_runtime).is_empty());
+        // The shim's environments follow the shim alone: runc is not in its path.
+        let shim_only = Host {
+            runc: None,
+            runtime: Err("wasmfaas-runtime is not built".into()),
+            ..host(true)
+        };
+        let shim_names: Vec<String> = available(&engines, &shim_only)
+            .iter()
+            .filter(|e| e.launcher != LauncherKind::Embedded && e.launcher != LauncherKind::Process)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(shim_names.contains(&"containerd-shim/wasmtime-aot".to_owned()));
+        assert!(
+            shim_names.iter().all(|n| n.starts_with("containerd-shim/")),
+            "{shim_names:?}"
+        );
+        let no_shim = Host {
+            shim: Err("containerd-shim-wasmfaas-v1 is not built".into()),
+            ..host(true)
+        };
+        assert!(
+            unavailable(&engines, &no_shim)
+                .iter()
+                .any(|u| u.pattern == "containerd-shim/wasmtime-*"
+                    && u.reason.contains("containerd-shim-wasmfaas-v1"))
+        );
+        assert!(Environment::parse("containerd-shim/native-static").is_err());
+        assert_eq!(
+            Environment::parse("containerd-shim/wasmi-interp")
+                .unwrap()
+                .to_string(),
+            "containerd-shim/wasmi-interp"
+        );
         assert!(
             unavailable(&engines, &no_runtime).iter().any(
                 |u| u.pattern == "containerd/wasmer-*" && u.reason.contains("wasmfaas-runtime")

@@ -2,7 +2,7 @@
 //! Debian base.
 use std::path::{Path, PathBuf};
 
-use wasmfaas_names::RUNTIME_BINARY;
+use wasmfaas_names::{RUNTIME_BINARY, SHIM_BINARY};
 use wasmfaas_oci::{DebianBase, find_tool};
 
 use crate::LauncherKind;
@@ -20,6 +20,8 @@ pub struct Host {
     pub ctr: Option<PathBuf>,
     /// wasmfaas-runtime, the OCI runtime that runs WebAssembly containers, or why there is none.
     pub runtime: Result<PathBuf, String>,
+    /// containerd-shim-wasmfaas-v1, wasmfaas's containerd shim, or why there is none.
+    pub shim: Result<PathBuf, String>,
     /// Whether the Debian base is cached or can be built here, or why not.
     pub debian: Result<(), String>,
 }
@@ -43,16 +45,21 @@ impl Host {
             runc: find_tool("runc"),
             containerd: find_tool("containerd"),
             ctr: find_tool("ctr"),
-            runtime: find_runtime(),
+            runtime: find_companion(RUNTIME_BINARY),
+            shim: find_companion(SHIM_BINARY),
             debian,
         }
     }
 
-    /// Whether `launcher` can run WebAssembly containers here (through wasmfaas-runtime), or
-    /// why not.
+    /// Whether `launcher` can run WebAssembly containers here (through wasmfaas-runtime, or
+    /// wasmfaas's shim for `containerd-shim`), or why not.
     pub fn ready_for_wasm(&self, launcher: LauncherKind) -> Result<(), String> {
         self.ready(launcher)?;
-        self.runtime.as_ref().map(|_| ()).map_err(Clone::clone)
+        let companion = match launcher {
+            LauncherKind::ContainerdShim => &self.shim,
+            _ => &self.runtime,
+        };
+        companion.as_ref().map(|_| ()).map_err(Clone::clone)
     }
 
     /// Whether `launcher` can run containers here, or why not.
@@ -67,7 +74,9 @@ impl Host {
             LauncherKind::Oci | LauncherKind::Containerd if self.runc.is_none() => {
                 return missing("runc", "runc");
             }
-            LauncherKind::Containerd if self.containerd.is_none() || self.ctr.is_none() => {
+            LauncherKind::Containerd | LauncherKind::ContainerdShim
+                if self.containerd.is_none() || self.ctr.is_none() =>
+            {
                 return missing("containerd (and its ctr)", "containerd");
             }
             _ => {}
@@ -82,16 +91,18 @@ impl Host {
     }
 }
 
-/// wasmfaas-runtime beside the running executable (as cargo builds them), else on PATH.
-fn find_runtime() -> Result<PathBuf, String> {
+/// A binary of the project's (`wasmfaas-runtime`, the shim) beside the running executable (as
+/// cargo builds them), else on PATH.
+fn find_companion(binary: &str) -> Result<PathBuf, String> {
     std::env::current_exe()
         .ok()
-        .map(|exe| exe.with_file_name(RUNTIME_BINARY))
+        .map(|exe| exe.with_file_name(binary))
         .filter(|candidate| candidate.is_file())
-        .or_else(|| find_tool(RUNTIME_BINARY))
+        .or_else(|| find_tool(binary))
         .ok_or_else(|| {
-            "wasmfaas-runtime is not built (`wasmfaas bench` builds it when it runs WebAssembly \
-             containers; or: cargo build --release -p wasmfaas-runtime)"
-                .into()
+            format!(
+                "{binary} is not built (`wasmfaas bench` builds it when it runs WebAssembly \
+                 containers; or: cargo build --release --workspace --bin {binary})"
+            )
         })
 }

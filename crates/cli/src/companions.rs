@@ -1,18 +1,16 @@
-//! The project's other binary that `bench` drives, wasmfaas-runtime (the WebAssembly containers'
-//! OCI runtime), brought up to date with cargo as `bench` brings the suite up to date: `cargo run
+//! The project's other binaries that `bench` drives, wasmfaas-runtime (the OCI runtime the runc
+//! shim runs for WebAssembly containers) and containerd-shim-wasmfaas-v1 (wasmfaas's containerd
+//! shim), brought up to date with cargo as `bench` brings the suite up to date: `cargo run
 //! --release -- bench` builds only `wasmfaas`, and a new machine needs no second step.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The runtime's package and binary.
-const RUNTIME: &str = wasmfaas_names::RUNTIME_BINARY;
-
-/// Builds wasmfaas-runtime beside the running `wasmfaas` (same cargo target folder, profile and
-/// WasmEdge feature) from the checkout at `project`; cargo does nothing when it is current.
-/// `Ok(None)`: this `wasmfaas` was not built by cargo in that checkout, so there is nothing to
-/// build from (the runtime is then looked for on PATH). `Err`: why it could not be built, with
-/// what to do.
-pub fn build_runtime(project: &Path) -> Result<Option<PathBuf>, String> {
+/// Builds `binaries` (of this workspace) beside the running `wasmfaas` (same cargo target
+/// folder, profile and WasmEdge feature) from the checkout at `project`, in one cargo run that
+/// does nothing when they are current; returns the folder they are in. `Ok(None)`: this
+/// `wasmfaas` was not built by cargo in that checkout, so there is nothing to build from (they
+/// are then looked for on PATH). `Err`: why they could not be built, with what to do.
+pub fn build(project: &Path, binaries: &[&str]) -> Result<Option<PathBuf>, String> {
     let Some((target_dir, profile)) = std::env::current_exe()
         .ok()
         .and_then(|exe| cargo_output_of(&exe))
@@ -20,9 +18,17 @@ pub fn build_runtime(project: &Path) -> Result<Option<PathBuf>, String> {
         return Ok(None);
     };
     let manifest = project.join("Cargo.toml");
-    if !project.join("crates/runtime/Cargo.toml").is_file() {
+    if !project.join("crates/runtime/Cargo.toml").is_file() || binaries.is_empty() {
         return Ok(None);
     }
+    let names = binaries.join(" and ");
+    let by_hand = format!(
+        "cargo build --release --workspace{}",
+        binaries
+            .iter()
+            .map(|b| format!(" --bin {b}"))
+            .collect::<String>()
+    );
     // libcontainer links libseccomp: without its development files cargo would fail minutes
     // into the build with a linker error.
     let seccomp = Command::new("pkg-config")
@@ -31,12 +37,20 @@ pub fn build_runtime(project: &Path) -> Result<Option<PathBuf>, String> {
         .is_ok_and(|s| s.success());
     if !seccomp {
         return Err(format!(
-            "{RUNTIME} links libseccomp, whose development files are not installed (apt-get install libseccomp-dev pkg-config)"
+            "{names} link libseccomp, whose development files are not installed (apt-get install libseccomp-dev pkg-config)"
         ));
     }
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // `--workspace --bin`, not `--package`: cargo resolves features over the packages it is
+    // given, and the runtime's dependencies alone resolve differently from the workspace's, so
+    // `--package` compiled wasmtime, wasmer and cranelift a second time (4 minutes, 217 units);
+    // resolved with the workspace, they share them with `cargo run` and `cargo test`.
+    command.args(["build", "--workspace"]);
+    for binary in binaries {
+        command.args(["--bin", binary]);
+    }
     command
-        .args(["build", "--package", RUNTIME, "--manifest-path"])
+        .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
         .arg(&target_dir);
@@ -50,39 +64,43 @@ pub fn build_runtime(project: &Path) -> Result<Option<PathBuf>, String> {
         }
     }
     if cfg!(feature = "wasmedge") {
-        command.args(["--features", "wasmfaas-runtime/wasmedge"]);
+        command.args([
+            "--features",
+            "wasmfaas-runtime/wasmedge,wasmfaas-shim/wasmedge",
+        ]);
     }
     super::commands::notice(&format!(
-        "bringing {RUNTIME} up to date for the WebAssembly containers (cargo build --release --package {RUNTIME})"
+        "bringing {names} up to date for the WebAssembly containers ({by_hand})"
     ));
-    let built = target_dir.join(&profile).join(RUNTIME);
+    let folder = target_dir.join(&profile);
+    let all_built = || binaries.iter().all(|b| folder.join(b).is_file());
     let status = match run_unless_locked(&mut command)
-        .map_err(|e| format!("cannot run cargo to build {RUNTIME}: {e}"))?
+        .map_err(|e| format!("cannot run cargo to build {names}: {e}"))?
     {
         Some(status) => status,
         // Another cargo holds the target folder: the `cargo test` that runs this bench, or an
-        // editor's. Waiting could be forever (a test waits for us); the runtime it builds is
-        // as current as that cargo makes it.
-        None if built.is_file() => {
+        // editor's. Waiting could be forever (a test waits for us); what it builds is as
+        // current as that cargo makes it.
+        None if all_built() => {
             super::commands::notice(&format!(
-                "another cargo holds {}; using the {RUNTIME} already built there",
+                "another cargo holds {}; using the {names} already built there",
                 target_dir.display()
             ));
-            return Ok(Some(built));
+            return Ok(Some(folder));
         }
         None => {
             return Err(format!(
-                "{RUNTIME} is not built, and another cargo holds {} (build it with: cargo build --release --package {RUNTIME})",
+                "{names} not built, and another cargo holds {} (build with: {by_hand})",
                 target_dir.display()
             ));
         }
     };
     if !status.success() {
         return Err(format!(
-            "building {RUNTIME} failed (cargo's errors are above; build it with: cargo build --release --package {RUNTIME})"
+            "building {names} failed (cargo's errors are above; build with: {by_hand})"
         ));
     }
-    Ok(Some(built))
+    Ok(Some(folder))
 }
 
 /// Runs cargo with its stderr passed through line by line; `None` (and cargo stopped) if it

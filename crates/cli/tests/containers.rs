@@ -94,14 +94,12 @@ fn leftovers(dir: &Path) -> Vec<String> {
             level = next;
         }
     }
-    // The runc shim's runtime state folder of our containerd namespaces.
-    for state in std::fs::read_dir("/run/containerd/runc")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if state.file_name().to_string_lossy().starts_with("wasmfaas-") {
-            found.push(format!("runtime state {}", state.path().display()));
+    // The runc shim's and wasmfaas's shim's runtime state folders of our containerd namespaces.
+    for shim_root in ["/run/containerd/runc", "/run/containerd/wasmfaas"] {
+        for state in std::fs::read_dir(shim_root).into_iter().flatten().flatten() {
+            if state.file_name().to_string_lossy().starts_with("wasmfaas-") {
+                found.push(format!("runtime state {}", state.path().display()));
+            }
         }
     }
     for folder in ["runc", "bundles", "layers", "containerd"] {
@@ -125,7 +123,7 @@ fn every_image_runs_under_oci_and_containerd_with_its_output_checked() {
     let out = wasmfaas(&[
         "bench",
         "--environments",
-        "oci/*,containerd/*",
+        "oci/*,containerd/*,containerd-shim/*",
         "--runs",
         "1",
         "--warmup",
@@ -141,9 +139,10 @@ fn every_image_runs_under_oci_and_containerd_with_its_output_checked() {
     assert!(out.status.success(), "{stderr}");
     let samples = samples(&runset);
     // 13 functions × {static, distroless, debian, wasmtime jit/aot/baseline, wasmer jit/aot,
-    // wasmi} × {oci, containerd}: Wasmer reaches the read-only input mounts too (the paper's
-    // Wasmer ran 6 of 13), arguments arrive one by one, and every output passes its check.
-    assert_eq!(samples.len(), 13 * 9 * 2, "{stderr}");
+    // wasmi} × {oci, containerd}, and the 6 WebAssembly ones through wasmfaas's shim: Wasmer
+    // reaches the read-only input mounts too (the paper's Wasmer ran 6 of 13), arguments arrive
+    // one by one, and every output passes its check.
+    assert_eq!(samples.len(), 13 * (9 * 2 + 6), "{stderr}");
     for sample in &samples {
         assert_eq!(sample["ok"], true, "{sample}");
         assert_eq!(sample["exit_code"], 0, "{sample}");
@@ -171,6 +170,9 @@ fn every_image_runs_under_oci_and_containerd_with_its_output_checked() {
         "containerd/wasmer-aot",
         "containerd/wasmtime-aot",
         "containerd/wasmi-interp",
+        "containerd-shim/wasmtime-aot",
+        "containerd-shim/wasmer-jit",
+        "containerd-shim/wasmi-interp",
     ] {
         assert_eq!(
             samples
@@ -187,6 +189,49 @@ fn every_image_runs_under_oci_and_containerd_with_its_output_checked() {
         report.contains("Container lifecycle (oci launcher)"),
         "{report}"
     );
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
+
+#[test]
+fn every_function_runs_through_the_shim_at_size_paper_with_its_output_checked() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--environments",
+        "containerd-shim/*",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--size",
+        "paper",
+        "--no-progress",
+        "--no-build",
+        "--output",
+        runset.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let samples = samples(&runset);
+    // 13 functions × wasmtime jit/aot/baseline, wasmer jit/aot, wasmi: ctr run --rm through
+    // containerd-shim-wasmfaas-v1, the paper's inputs, every output checked.
+    assert_eq!(samples.len(), 13 * 6, "{stderr}");
+    for sample in &samples {
+        assert_eq!(sample["ok"], true, "{sample}");
+        assert!(
+            sample["environment"]
+                .as_str()
+                .unwrap()
+                .starts_with("containerd-shim/"),
+            "{sample}"
+        );
+    }
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 

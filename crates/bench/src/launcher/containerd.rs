@@ -54,9 +54,10 @@ pub struct ContainerdLauncher {
 impl ContainerdLauncher {
     /// A containerd launcher: the daemon at `--containerd-address`, or a private one.
     pub fn new(context: LaunchContext) -> Result<Self, BenchError> {
+        // runc is needed by the runc shim's environments only: each cell checks its own.
         context
             .host
-            .ready(LauncherKind::Containerd)
+            .ready(LauncherKind::ContainerdShim)
             .map_err(BenchError::Selection)?;
         let ctr = context.host.ctr.clone().expect("ready checked ctr");
         let (address, daemon, namespace) = match &context.containerd_address {
@@ -165,24 +166,28 @@ impl Launcher for ContainerdLauncher {
         let container = container_cell(&self.context, &self.engines, cell)?;
         let reference = self.import(&container, cell)?;
         let mut before_id = vec!["run".to_owned(), "--rm".to_owned()];
+        let unready = |reason: &String| BenchError::Prepare {
+            cell: cell.describe(),
+            problem: reason.clone(),
+        };
         if container.is_wasm() {
-            // The paper's path: containerd's runc shim, with our runtime in runc's place (as
-            // the paper put crun there), told the engine and mode by annotations.
-            let runtime =
-                self.context
-                    .host
-                    .runtime
-                    .as_ref()
-                    .map_err(|reason| BenchError::Prepare {
-                        cell: cell.describe(),
-                        problem: reason.clone(),
-                    })?;
             before_id.extend([
                 "--platform".to_owned(),
                 wasmfaas_names::WASM_PLATFORM.to_owned(),
             ]);
-            before_id.push("--runc-binary".into());
-            before_id.push(runtime.to_string_lossy().into_owned());
+            if cell.environment.launcher == LauncherKind::ContainerdShim {
+                // wasmfaas's shim in place of the runc shim: ctr takes its absolute path.
+                let shim = self.context.host.shim.as_ref().map_err(unready)?;
+                before_id.push("--runtime".into());
+                before_id.push(shim.to_string_lossy().into_owned());
+            } else {
+                // The paper's path: containerd's runc shim, with our runtime in runc's place (as
+                // the paper put crun there).
+                let runtime = self.context.host.runtime.as_ref().map_err(unready)?;
+                before_id.push("--runc-binary".into());
+                before_id.push(runtime.to_string_lossy().into_owned());
+            }
+            // Either way, told the engine and mode by annotations.
             let mut annotations: Vec<_> = container.annotations.iter().collect();
             annotations.sort();
             for (key, value) in annotations {

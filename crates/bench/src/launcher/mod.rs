@@ -123,12 +123,18 @@ impl Launchers {
 
     /// The launcher of `kind`.
     pub fn get(&mut self, kind: LauncherKind) -> Result<&mut dyn Launcher, BenchError> {
+        // Both containerd integrations go through one launcher: one private containerd, its
+        // images imported once.
+        let kind = match kind {
+            LauncherKind::ContainerdShim => LauncherKind::Containerd,
+            other => other,
+        };
         if !self.launchers.contains_key(&kind) {
             let launcher: Box<dyn Launcher> = match kind {
                 LauncherKind::Embedded => Box::new(EmbeddedLauncher::new(self.context.clone())),
                 LauncherKind::Process => Box::new(ProcessLauncher::new(self.context.clone())),
                 LauncherKind::Oci => Box::new(OciLauncher::new(self.context.clone())?),
-                LauncherKind::Containerd => {
+                LauncherKind::Containerd | LauncherKind::ContainerdShim => {
                     Box::new(ContainerdLauncher::new(self.context.clone())?)
                 }
             };

@@ -144,8 +144,14 @@ pub fn terminal_summary(report: &Report) -> String {
             .ours
             .as_ref()
             .map_or("-".into(), |c| format!("{} here", c.fraction()));
+        let through = match claim.launcher {
+            Some(launcher) if launcher == crate::LauncherKind::ContainerdShim.as_str() => {
+                " [through containerd-shim]"
+            }
+            _ => "",
+        };
         out.push_str(&format!(
-            "  {:<18} {} (paper {}, {ours})\n",
+            "  {:<18} {}{through} (paper {}, {ours})\n",
             claim.verdict.as_str(),
             claim.statement,
             claim.printed

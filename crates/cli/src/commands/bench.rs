@@ -123,9 +123,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
             }
             let runset = RunSet::open(dir)?;
-            if runset.meta.plan.environments.iter().any(needs_runtime) {
-                bring_runtime(&args, &layout, &mut host);
-            }
+            let mut wanted: Vec<&str> = runset
+                .meta
+                .plan
+                .environments
+                .iter()
+                .filter_map(companion_of)
+                .collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            bring_companions(&args, &layout, &wanted, &mut host);
             ensure_built(&args, &layout, runset.meta.plan.size)?;
             let here = wasmfaas_bench::Machine::current();
             if here.cpu_model != runset.meta.machine.cpu_model {
@@ -213,26 +220,41 @@ fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Res
     Ok(())
 }
 
-/// Whether `environment` runs WebAssembly through wasmfaas-runtime.
-fn needs_runtime(environment: &Environment) -> bool {
-    environment.is_wasm()
-        && matches!(
-            environment.launcher,
-            LauncherKind::Oci | LauncherKind::Containerd
-        )
+/// The project binary that runs `environment`'s WebAssembly containers, if it has any:
+/// wasmfaas-runtime (under runc's shim) or wasmfaas's shim.
+fn companion_of(environment: &Environment) -> Option<&'static str> {
+    match environment.launcher {
+        _ if !environment.is_wasm() => None,
+        LauncherKind::Oci | LauncherKind::Containerd => Some(wasmfaas_names::RUNTIME_BINARY),
+        LauncherKind::ContainerdShim => Some(wasmfaas_names::SHIM_BINARY),
+        LauncherKind::Embedded | LauncherKind::Process => None,
+    }
 }
 
-/// Builds wasmfaas-runtime (unless `--no-build`) and records the outcome in `host`: its path,
-/// or why the WebAssembly container environments cannot run.
-fn bring_runtime(args: &Args, layout: &wasmfaas_suite::Layout, host: &mut wasmfaas_bench::Host) {
-    if args.no_build {
+/// Builds `binaries` (unless `--no-build`) and records the outcome in `host`: their paths, or
+/// why the WebAssembly container environments that need them cannot run.
+fn bring_companions(
+    args: &Args,
+    layout: &wasmfaas_suite::Layout,
+    binaries: &[&str],
+    host: &mut wasmfaas_bench::Host,
+) {
+    if args.no_build || binaries.is_empty() {
         return;
     }
     let project = layout.artifacts.parent().unwrap_or(Path::new("."));
-    match crate::companions::build_runtime(project) {
-        Ok(Some(runtime)) => host.runtime = Ok(runtime),
-        Ok(None) => {}
-        Err(reason) => host.runtime = Err(reason),
+    let outcome = crate::companions::build(project, binaries);
+    for &binary in binaries {
+        let slot = if binary == wasmfaas_names::SHIM_BINARY {
+            &mut host.shim
+        } else {
+            &mut host.runtime
+        };
+        match &outcome {
+            Ok(Some(folder)) => *slot = Ok(folder.join(binary)),
+            Ok(None) => {}
+            Err(reason) => *slot = Err(reason.clone()),
+        }
     }
 }
 
@@ -248,7 +270,7 @@ fn patterns(args: &Args, available: &[Environment], say: &mut dyn FnMut(String))
 }
 
 /// The plan from the preset and the flags. When it would run WebAssembly containers,
-/// wasmfaas-runtime is built first; what it leaves out is said on stderr, with the reason.
+/// wasmfaas-runtime and the shim are built first; what it leaves out is said on stderr, with the reason.
 fn plan(
     args: &Args,
     layout: &wasmfaas_suite::Layout,
@@ -256,19 +278,21 @@ fn plan(
     host: &mut wasmfaas_bench::Host,
 ) -> Result<PlanSpec> {
     if !args.no_build {
-        // Would the selection run WebAssembly containers if the runtime were there?
+        // Would the selection run WebAssembly containers if the runtime and shim were there?
         let assumed = wasmfaas_bench::Host {
-            runtime: Ok(PathBuf::from("wasmfaas-runtime")),
+            runtime: Ok(PathBuf::from(wasmfaas_names::RUNTIME_BINARY)),
+            shim: Ok(PathBuf::from(wasmfaas_names::SHIM_BINARY)),
             ..host.clone()
         };
         let available = environment::available(engines, &assumed);
         let unavailable = environment::unavailable(engines, &assumed);
         let patterns = patterns(args, &available, &mut |_| {});
-        let wanted = environment::select(&available, &unavailable, &patterns)
-            .is_ok_and(|selected| selected.iter().any(needs_runtime));
-        if wanted {
-            bring_runtime(args, layout, host);
-        }
+        let mut wanted: Vec<&str> = environment::select(&available, &unavailable, &patterns)
+            .map(|selected| selected.iter().filter_map(companion_of).collect())
+            .unwrap_or_default();
+        wanted.sort_unstable();
+        wanted.dedup();
+        bring_companions(args, layout, &wanted, host);
     }
     let available = environment::available(engines, host);
     let unavailable = environment::unavailable(engines, host);
@@ -343,6 +367,19 @@ fn paper_environments(available: &[Environment], say: &mut dyn FnMut(String)) ->
         } else {
             missing.push(key);
         }
+    }
+    // Beside the paper's integration, its WebAssembly environments through wasmfaas's shim,
+    // against the same native containers.
+    if launcher == LauncherKind::Containerd {
+        let shim = LauncherKind::ContainerdShim.as_str();
+        let through_shim: Vec<String> = names
+            .iter()
+            .filter_map(|name| name.strip_prefix("containerd/"))
+            .filter(|key| !key.starts_with("native"))
+            .map(|key| format!("{shim}/{key}"))
+            .filter(|name| has(name))
+            .collect();
+        names.extend(through_shim);
     }
     if !stand_ins.is_empty() || !missing.is_empty() {
         say(format!(

@@ -47,6 +47,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     "{}, wasmfaas-runtime, {engine}",
                     containerd.as_deref().unwrap_or("containerd")
                 )),
+                (LauncherKind::ContainerdShim, Some(engine)) => Some(format!(
+                    "{}, {}, {engine}",
+                    containerd.as_deref().unwrap_or("containerd"),
+                    wasmfaas_names::SHIM_BINARY
+                )),
                 _ => engine_version,
             };
             Row {
