@@ -562,11 +562,21 @@ mod tests {
             let jitter = i as f64 * 1e-4;
             for function in ["matmul", "aes"] {
                 // Through runc's shim WebAssembly loses to the containers; through ours it wins.
-                times.push((function, "containerd/native-distroless", 0.090 + jitter, true));
+                times.push((
+                    function,
+                    "containerd/native-distroless",
+                    0.090 + jitter,
+                    true,
+                ));
                 times.push((function, "containerd/native-debian", 0.095 + jitter, true));
                 times.push((function, "containerd/wasmtime-aot", 0.100 + jitter, true));
                 times.push((function, "containerd/wasmer-aot", 0.105 + jitter, true));
-                times.push((function, "containerd-shim/wasmtime-aot", 0.040 + jitter, true));
+                times.push((
+                    function,
+                    "containerd-shim/wasmtime-aot",
+                    0.040 + jitter,
+                    true,
+                ));
                 times.push((function, "containerd-shim/wasmer-aot", 0.045 + jitter, true));
             }
         }
@@ -586,7 +596,10 @@ mod tests {
             .iter()
             .filter(|c| c.id == "wasmtime-fastest-aot")
             .count();
-        assert_eq!(among_wasm, 1, "a claim among WebAssembly runtimes is counted once");
+        assert_eq!(
+            among_wasm, 1,
+            "a claim among WebAssembly runtimes is counted once"
+        );
     }
 
     #[test]

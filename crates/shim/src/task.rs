@@ -351,30 +351,29 @@ impl containerd_shim::Task for TaskService {
 }
 
 /// Removes container `id`'s processes, cgroup and state, if it has any (what a failed create
-/// or a dead shim leaves).
+/// or a dead shim leaves), and the namespace's state folder with its last container.
 pub fn remove_container(state_root: &Path, id: &str) {
-    let Ok(root) = StateRoot::open(state_root) else {
-        return;
-    };
-    if !root.container_dir(id).exists() {
-        return;
-    }
-    match root.load(id) {
-        Ok(mut container) => {
-            if let Err(e) = container.delete(true) {
-                log::warn!(
-                    "deleting container {id}: {}",
-                    wasmfaas_container::explain(&e)
-                );
+    // Not StateRoot::open, which would make the folder it is asked to clean.
+    if state_root.join(id).exists()
+        && let Ok(root) = StateRoot::open(state_root)
+    {
+        match root.load(id) {
+            Ok(mut container) => {
+                if let Err(e) = container.delete(true) {
+                    log::warn!(
+                        "deleting container {id}: {}",
+                        wasmfaas_container::explain(&e)
+                    );
+                }
             }
+            Err(e) => log::warn!("deleting container {id}: {e}"),
         }
-        Err(e) => log::warn!("deleting container {id}: {e}"),
+        // State libcontainer could not read is still ours to remove.
+        std::fs::remove_dir_all(root.container_dir(id)).ok();
     }
-    // State libcontainer could not read is still ours to remove.
-    std::fs::remove_dir_all(root.container_dir(id)).ok();
-    // The namespace's folder goes with its last container (removing a folder that is not
-    // empty fails); a creator that loses this race to it starts again (creator.rs).
-    std::fs::remove_dir(root.path()).ok();
+    // Removing a folder that is not empty fails, so this takes the last container's; a creator
+    // that loses this race to it starts again (creator.rs).
+    std::fs::remove_dir(state_root).ok();
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

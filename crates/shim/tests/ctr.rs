@@ -148,7 +148,7 @@ impl Node {
             !Path::new(socket).exists(),
             "the shim's socket left: {socket}"
         );
-        let state = wasmfaas_shim::state_root_of(&self.namespace).join(id);
+        let state = wasmfaas_shim::state_root_of(&self.namespace);
         assert!(!state.exists(), "container state left: {}", state.display());
         let cgroups: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
             .unwrap()
@@ -198,6 +198,15 @@ impl Drop for Node {
     fn drop(&mut self) {
         // Stopped before the folder goes: containerd's state is inside it.
         self.daemon.take();
+        // containerd makes a cgroup per namespace (the containers' parent) and leaves it, with
+        // runc's shim as with ours: the test's namespace goes with the test.
+        for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            std::fs::remove_dir(hierarchy.path().join(&self.namespace)).ok();
+        }
     }
 }
 
