@@ -33,8 +33,15 @@ use common::project_root;
 mod registry;
 use registry::Registry;
 
-/// The runtime handler the snippet registers.
+/// The runtime handler the runtime's snippet registers.
 const HANDLER: &str = "wasmfaas";
+/// The runtime handler the shim's snippet registers.
+const SHIM_HANDLER: &str = "wasmfaas-shim";
+
+/// The shim, built beside the runtime by `cargo test --workspace`.
+fn shim_binary() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_wasmfaas-runtime")).with_file_name(wasmfaas_names::SHIM_BINARY)
+}
 /// The repository the test's images are imported under, in containerd's `k8s.io` namespace.
 const REPOSITORY: &str = "docker.io/wasmfaas/suite";
 /// The longest a pod may take to run before the test fails (never hangs).
@@ -57,6 +64,12 @@ fn can_run() -> bool {
     .find(|(t, _)| Command::new(t).arg("--version").output().is_err())
     {
         Some(format!("{tool} (apt-get install {package})"))
+    } else if !shim_binary().is_file() {
+        Some(format!(
+            "{} (cargo build --release --workspace --bin {})",
+            shim_binary().display(),
+            wasmfaas_names::SHIM_BINARY
+        ))
     } else {
         ["native/pause", "native/matmul", "aot/wasmtime/matmul.cwasm"]
             .into_iter()
@@ -132,9 +145,20 @@ state = "{state}"
             state = dir.path().join("state").display(),
             socket = dir.path().join("c.sock").display(),
         );
+        let shim_snippet =
+            std::fs::read_to_string(project_root().join("deploy/containerd/wasmfaas-shim.toml"))
+                .unwrap();
         let config = dir.path().join("config.toml");
-        std::fs::write(&config, node_config + &snippet).unwrap();
+        std::fs::write(&config, node_config + &snippet + "\n" + &shim_snippet).unwrap();
+        // containerd finds io.containerd.wasmfaas.v1 on its PATH, where a node installs it.
+        let path = std::env::join_paths(
+            std::iter::once(shim_binary().parent().unwrap().to_path_buf()).chain(
+                std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+            ),
+        )
+        .unwrap();
         let containerd = Command::new("containerd")
+            .env("PATH", path)
             .arg("--config")
             .arg(&config)
             .arg("--log-level")
@@ -365,6 +389,8 @@ fn read_cri_log(path: &Path) -> (String, String) {
 /// annotations.
 struct PodRun<'a> {
     name: &'a str,
+    /// The runtime handler (the RuntimeClass's).
+    handler: &'a str,
     image: &'a str,
     args: Vec<String>,
     mounts: Vec<Mount>,
@@ -422,7 +448,7 @@ fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Finished, String> {
             name,
             runtime.run_pod_sandbox(RunPodSandboxRequest {
                 config: Some(sandbox.clone()),
-                runtime_handler: HANDLER.into(),
+                runtime_handler: run.handler.into(),
             }),
         )
         .await?
@@ -565,6 +591,7 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         "wasmfaas:{Type:io.containerd.runc.v2",
         &format!("BinaryName:{}", env!("CARGO_BIN_EXE_wasmfaas-runtime")),
         "PodAnnotations:[run.oci.handler wasmfaas.mode module.wasm.image/variant]",
+        "wasmfaas-shim:{Type:io.containerd.wasmfaas.v1",
     ] {
         assert!(
             config_line.contains(needle),
@@ -615,13 +642,23 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
 
     let matmul = wasmfaas_suite::find("matmul").unwrap();
     let size = Size::Small;
-    for (name, image, annotations) in [
+    // Each pod through the runtime's handler (runc's shim) and through the shim's: the pause
+    // sandbox, then the WebAssembly or native container in it.
+    for (name, handler, image, annotations) in [
         (
             "matmul-wasm",
+            HANDLER,
             &wasm_image,
             &[("run.oci.handler", "wasmtime"), ("wasmfaas.mode", "aot")][..],
         ),
-        ("matmul-native", &native_image, &[][..]),
+        ("matmul-native", HANDLER, &native_image, &[][..]),
+        (
+            "matmul-wasm-shim",
+            SHIM_HANDLER,
+            &wasm_image,
+            &[("run.oci.handler", "wasmtime"), ("wasmfaas.mode", "aot")][..],
+        ),
+        ("matmul-native-shim", SHIM_HANDLER, &native_image, &[][..]),
     ] {
         let io = node.dir.path().join(name);
         let (input, output) = (io.join("input"), io.join("output"));
@@ -644,6 +681,7 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
             &mut cri,
             &PodRun {
                 name,
+                handler,
                 image,
                 args: matmul.args(size, "/input", "/output"),
                 mounts,
@@ -666,22 +704,35 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
 
     // A pod that asks for an engine the runtime does not have: the runtime fails create with
     // its own message, which containerd passes on, and the shim does not hang.
-    let refused = run_pod(
-        &mut cri,
-        &PodRun {
-            name: "unknown-engine",
-            image: &wasm_image,
-            args: Vec::new(),
-            mounts: Vec::new(),
-            annotations: &[("run.oci.handler", "wasmtime-nightly")],
-            logs: node.dir.path().join("unknown-engine"),
-        },
-    );
-    let error = refused.err().expect("a pod with an unknown engine ran");
+    // The shim's pods ran in containerd-shim-wasmfaas-v1: its log (containerd-shim's words)
+    // reaches containerd's, which the runc shim's does not write.
     assert!(
-        error.contains("annotation run.oci.handler=wasmtime-nightly: unknown engine"),
-        "{error}"
+        node.log().contains("Shim successfully started"),
+        "no pod ran through the shim:\n{}",
+        node.log()
     );
+    for (name, handler) in [
+        ("unknown-engine", HANDLER),
+        ("unknown-engine-shim", SHIM_HANDLER),
+    ] {
+        let refused = run_pod(
+            &mut cri,
+            &PodRun {
+                name,
+                handler,
+                image: &wasm_image,
+                args: Vec::new(),
+                mounts: Vec::new(),
+                annotations: &[("run.oci.handler", "wasmtime-nightly")],
+                logs: node.dir.path().join(name),
+            },
+        );
+        let error = refused.err().expect("a pod with an unknown engine ran");
+        assert!(
+            error.contains("annotation run.oci.handler=wasmtime-nightly: unknown engine"),
+            "{name}: {error}"
+        );
+    }
 
     // Nothing of the pods is left: no container or task in containerd, no state in the
     // runtime's root, no shim, no mount, no cgroup.
@@ -698,6 +749,12 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         .map(|e| e.file_name())
         .collect();
     assert!(states.is_empty(), "runtime state left: {states:?}");
+    let shim_state = Path::new("/run/containerd/wasmfaas/k8s.io");
+    assert!(
+        !shim_state.exists(),
+        "the shim's state left: {}",
+        shim_state.display()
+    );
     assert_eq!(shims(&node.socket()), Vec::<String>::new());
     let cgroups: Vec<_> = std::fs::read_dir("/sys/fs/cgroup")
         .unwrap()
@@ -722,7 +779,9 @@ fn shims(socket: &Path) -> Vec<String> {
         .flatten()
         .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
         .filter(|cmdline| {
-            cmdline.starts_with(b"/usr/bin/containerd-shim")
+            let arg0 = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+            (cmdline.starts_with(b"/usr/bin/containerd-shim")
+                || arg0.ends_with(wasmfaas_names::SHIM_BINARY.as_bytes()))
                 && cmdline.windows(needle.len()).any(|w| w == needle)
         })
         .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
