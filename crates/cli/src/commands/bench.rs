@@ -123,15 +123,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
             }
             let runset = RunSet::open(dir)?;
-            let mut wanted: Vec<&str> = runset
-                .meta
-                .plan
-                .environments
-                .iter()
-                .filter_map(companion_of)
-                .collect();
-            wanted.sort_unstable();
-            wanted.dedup();
+            let wanted = companions_of(&runset.meta.plan.environments);
             bring_companions(&args, &layout, &wanted, &mut host);
             ensure_built(&args, &layout, runset.meta.plan.size)?;
             let here = wasmfaas_bench::Machine::current();
@@ -231,6 +223,14 @@ fn companion_of(environment: &Environment) -> Option<&'static str> {
     }
 }
 
+/// The project binaries that `environments` need, each once.
+fn companions_of(environments: &[Environment]) -> Vec<&'static str> {
+    let mut binaries: Vec<&str> = environments.iter().filter_map(companion_of).collect();
+    binaries.sort_unstable();
+    binaries.dedup();
+    binaries
+}
+
 /// Builds `binaries` (unless `--no-build`) and records the outcome in `host`: their paths, or
 /// why the WebAssembly container environments that need them cannot run.
 fn bring_companions(
@@ -287,11 +287,9 @@ fn plan(
         let available = environment::available(engines, &assumed);
         let unavailable = environment::unavailable(engines, &assumed);
         let patterns = patterns(args, &available, &mut |_| {});
-        let mut wanted: Vec<&str> = environment::select(&available, &unavailable, &patterns)
-            .map(|selected| selected.iter().filter_map(companion_of).collect())
+        let wanted = environment::select(&available, &unavailable, &patterns)
+            .map(|selected| companions_of(&selected))
             .unwrap_or_default();
-        wanted.sort_unstable();
-        wanted.dedup();
         bring_companions(args, layout, &wanted, host);
     }
     let available = environment::available(engines, host);
