@@ -8,6 +8,7 @@
 //! Engines are found through [`registry`]: adding one is adding one module and one line there.
 
 mod aot_cache;
+mod epoch;
 mod error;
 mod invocation;
 mod limits;
@@ -27,14 +28,14 @@ use std::time::Duration;
 pub use aot_cache::AotCache;
 pub use error::EngineError;
 pub use invocation::{Invocation, Preopen, StdinMode, StdoutMode};
-pub use limits::{EXIT_MEMORY_LIMIT, EXIT_TIMEOUT, Limits, Stopped};
+pub use limits::{EXIT_MEMORY_LIMIT, EXIT_TIMEOUT, Limits, Stopped, parse_bytes};
 pub use native::NativeEngine;
 pub use program::{Program, ProgramKind};
 #[cfg(feature = "wasmedge")]
 pub use wasmedge_engine::WasmEdgeEngine;
 pub use wasmer_engine::WasmerEngine;
 pub use wasmi_engine::WasmiEngine;
-pub use wasmtime_engine::WasmtimeEngine;
+pub use wasmtime_engine::{Pool, Prepared, WasmtimeEngine};
 
 /// Exit code reported when the guest traps (as the wasmtime CLI does: 128 + SIGABRT).
 pub const EXIT_TRAP: i32 = 134;

@@ -66,6 +66,36 @@ impl std::fmt::Display for Stopped {
     }
 }
 
+/// Parses a byte count with an optional binary or decimal unit (KiB, MiB, GiB, KB, MB, GB), as
+/// `--max-memory` and the functions files of `wasmfaas serve` take it.
+pub fn parse_bytes(spec: &str) -> Result<u64, String> {
+    let digits = spec
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &spec.trim()[digits.len()..];
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "bad size {spec:?}: unknown unit {unit:?}; e.g. 64MiB, 1GiB, 65536"
+            ));
+        }
+    };
+    let value: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad size {spec:?}: expected a number with a unit, e.g. 64MiB"))?;
+    value
+        .checked_mul(scale)
+        .ok_or_else(|| format!("bad size {spec:?}: too large"))
+}
+
 /// Refuses memory growth beyond a limit and remembers that it did.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryGuard {

@@ -3,11 +3,15 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use wasmtime::{Config, Linker, Module, Store, Strategy};
+use wasmtime::{
+    Config, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig,
+    Store, Strategy,
+};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
+use crate::epoch::{self, EpochTicker};
 use crate::limits::MemoryGuard;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
@@ -22,6 +26,10 @@ struct RunState {
 
 const NAME: &str = "wasmtime";
 
+/// The most a pooled linear memory may grow to: wasmtime's default memory reservation (4 GiB,
+/// all of a 32-bit memory), which a pool slot cannot exceed.
+const MAX_POOLED_MEMORY: u64 = 4 << 30;
+
 /// The wasmtime engine, embedded.
 ///
 /// Like a serverless host, it creates wasmtime's engine (compiler settings, code registry) and
@@ -31,11 +39,55 @@ const NAME: &str = "wasmtime";
 /// An engine made [`WasmtimeEngine::interruptible`] compiles code that checks an epoch counter, so
 /// a run can be stopped at its time limit; that costs a little speed, so only runs with
 /// `--timeout` use it (its AOT artifacts differ too, and are cached apart).
+///
+/// An engine made [`WasmtimeEngine::serving`] is interruptible and takes its instances from a
+/// pool of preallocated slots, with copy-on-write memory images: what a server that makes a
+/// fresh instance per request uses, with [`WasmtimeEngine::prepare`] done once per module.
 #[derive(Default)]
 pub struct WasmtimeEngine {
     interruptible: bool,
+    pool: Option<Pool>,
+    ticker: EpochTicker,
     cranelift: OnceLock<(wasmtime::Engine, Linker<RunState>)>,
     winch: OnceLock<(wasmtime::Engine, Linker<RunState>)>,
+}
+
+/// The size of a serving engine's instance pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    /// How many instances may be alive at once (a server's concurrency limit).
+    pub instances: u32,
+    /// The most bytes one instance's linear memory may grow to, a ceiling above any per-run
+    /// [`crate::Limits::max_memory`].
+    pub max_memory: u64,
+}
+
+/// A module linked to WASI once, instantiated afresh by each [`WasmtimeEngine::run_prepared`].
+pub struct Prepared {
+    program: Program,
+    pre: InstancePre<RunState>,
+    phases: Phases,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("program", &self.program)
+            .field("phases", &self.phases)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prepared {
+    /// The program prepared.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The time its loading and preparing took.
+    pub fn phases(&self) -> Phases {
+        self.phases
+    }
 }
 
 impl std::fmt::Debug for WasmtimeEngine {
@@ -58,10 +110,30 @@ impl WasmtimeEngine {
         }
     }
 
+    /// An interruptible engine whose instances come from a pool of `pool.instances` slots.
+    pub fn serving(pool: Pool) -> Self {
+        Self {
+            interruptible: true,
+            pool: Some(pool),
+            ..Self::default()
+        }
+    }
+
     fn config(&self, strategy: Strategy) -> Config {
         let mut config = Config::new();
         config.strategy(strategy);
         config.epoch_interruption(self.interruptible);
+        if let Some(pool) = self.pool {
+            let mut pooling = PoolingAllocationConfig::default();
+            pooling
+                .total_core_instances(pool.instances)
+                .total_memories(pool.instances)
+                .total_tables(pool.instances)
+                .max_memory_size(
+                    usize::try_from(pool.max_memory.min(MAX_POOLED_MEMORY)).unwrap_or(usize::MAX),
+                );
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        }
         config
     }
 
@@ -194,11 +266,16 @@ fn check_imports(
     path: &Path,
     module: &Module,
     linker: &Linker<RunState>,
-    store: &mut Store<RunState>,
 ) -> Result<(), EngineError> {
+    // The linker looks names up in a store; this one holds nothing and runs nothing.
+    let state = RunState {
+        wasi: WasiCtxBuilder::new().build_p1(),
+        memory: MemoryGuard::default(),
+    };
+    let mut store = Store::new(module.engine(), state);
     for import in module.imports() {
         if linker
-            .get(&mut *store, import.module(), import.name())
+            .get(&mut store, import.module(), import.name())
             .is_err()
         {
             return Err(EngineError::UnknownImport {
@@ -260,9 +337,44 @@ impl Engine for WasmtimeEngine {
     }
 
     fn run_loaded(&self, loaded: &Loaded, invocation: &Invocation) -> Result<Outcome, EngineError> {
+        let prepared = self.prepare(loaded)?;
+        let mut outcome = self.run_prepared(&prepared, invocation)?;
+        outcome.phases.instantiate += prepared.phases.instantiate;
+        Ok(outcome)
+    }
+}
+
+impl WasmtimeEngine {
+    /// Links a loaded module to WASI, once: each [`WasmtimeEngine::run_prepared`] then only makes
+    /// a store and an instance. The linking counts in the `instantiate` phase of
+    /// [`Prepared::phases`].
+    pub fn prepare(&self, loaded: &Loaded) -> Result<Prepared, EngineError> {
         let (program, mut phases) = (&loaded.program, loaded.phases);
         let module: &Module = loaded.module(NAME)?;
-        let (engine, linker) = self.engine(loaded.mode)?;
+        let (_, linker) = self.engine(loaded.mode)?;
+        let started = Instant::now();
+        check_imports(&program.source, module, linker)?;
+        let pre = linker
+            .instantiate_pre(module)
+            .map_err(|e| engine_error(&e))?;
+        phases.instantiate = started.elapsed();
+        Ok(Prepared {
+            program: program.clone(),
+            pre,
+            phases,
+        })
+    }
+
+    /// Runs a prepared module in a fresh store and instance; the outcome's phases are this run's
+    /// alone (not the loading and linking of [`Prepared::phases`]).
+    pub fn run_prepared(
+        &self,
+        prepared: &Prepared,
+        invocation: &Invocation,
+    ) -> Result<Outcome, EngineError> {
+        let program = &prepared.program;
+        let engine = prepared.pre.module().engine();
+        let mut phases = Phases::default();
         let started = Instant::now();
         let (wasi, captured) = wasi_context(invocation)?;
         let limits = invocation.limits;
@@ -270,38 +382,39 @@ impl Engine for WasmtimeEngine {
         let mut store = Store::new(engine, RunState { wasi, memory });
         store.limiter(|state| &mut state.memory);
         if self.interruptible {
-            // One epoch tick ends the run; without a time limit, no tick ever comes.
-            store.set_epoch_deadline(1);
+            let deadline = match limits.timeout {
+                Some(timeout) => {
+                    self.ticker.ensure_running(engine);
+                    EpochTicker::ticks(timeout)
+                }
+                None => epoch::NEVER,
+            };
+            store.set_epoch_deadline(deadline);
             store.epoch_deadline_trap();
         } else if limits.timeout.is_some() {
             return Err(engine_error(&wasmtime::Error::msg(
                 "a time limit needs an interruptible engine (WasmtimeEngine::interruptible)",
             )));
         }
-        check_imports(&program.source, module, linker, &mut store)?;
-        let instance = linker
-            .instantiate(&mut store, module)
-            .map_err(|e| engine_error(&e))?;
+        let instance = prepared
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| instantiate_error(&e, program, limits))?;
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
             .map_err(|_| EngineError::no_start(&program.source))?;
         phases.instantiate = started.elapsed();
 
         let started = Instant::now();
-        let watchdog = limits
-            .timeout
-            .map(|timeout| Watchdog::start(engine.clone(), timeout));
         let result = start.call(&mut store, ());
         phases.execute = started.elapsed();
-        let timed_out = watchdog.is_some_and(Watchdog::stop);
         let mut stopped = store.data().memory.stopped();
         let (mut exit_code, trap) = match result {
             Ok(()) => (0, None),
             Err(e) => match e.downcast_ref::<I32Exit>() {
                 Some(exit) => (exit.0, None),
-                None if timed_out
-                    && e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) =>
-                {
+                // Only an epoch deadline interrupts, and only runs with a time limit have one.
+                None if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) => {
                     stopped = limits.timeout.map(Stopped::Timeout);
                     (EXIT_TRAP, None)
                 }
@@ -325,28 +438,28 @@ impl Engine for WasmtimeEngine {
     }
 }
 
-/// Ends a run at its time limit by ticking the engine's epoch, unless stopped first.
-struct Watchdog {
-    cancel: std::sync::mpsc::Sender<()>,
-    thread: std::thread::JoinHandle<bool>,
-}
-
-impl Watchdog {
-    fn start(engine: wasmtime::Engine, timeout: std::time::Duration) -> Self {
-        let (cancel, cancelled) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || match cancelled.recv_timeout(timeout) {
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                engine.increment_epoch();
-                true
-            }
-            _ => false,
-        });
-        Self { cancel, thread }
+/// The error of an instantiation that failed: a memory the limit cannot hold, or a pool with no
+/// free slot, said as such.
+fn instantiate_error(e: &wasmtime::Error, program: &Program, limits: crate::Limits) -> EngineError {
+    let message = format!("{e:#}");
+    if message.contains("maximum concurrent") || message.contains("pooling allocator") {
+        return EngineError::Engine {
+            engine: NAME,
+            message: format!(
+                "cannot instantiate {}: no free slot in the instance pool ({message})",
+                program.source.display()
+            ),
+        };
     }
-
-    /// Stops the watchdog; returns whether it fired.
-    fn stop(self) -> bool {
-        self.cancel.send(()).ok();
-        self.thread.join().unwrap_or(false)
+    match limits.max_memory {
+        Some(limit) if message.contains("memory") => EngineError::Engine {
+            engine: NAME,
+            message: format!(
+                "cannot instantiate {}: its initial memory does not fit the limit of {} MiB ({message})",
+                program.source.display(),
+                limit >> 20
+            ),
+        },
+        _ => engine_error(e),
     }
 }

@@ -64,7 +64,7 @@ pub struct Args {
     #[arg(long, value_name = "CMD")]
     prepare: Option<String>,
     /// A process run taking longer is killed and recorded as failed
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = super::parse_duration)]
     timeout: Duration,
     /// containerd runs use the containerd at this socket [default: a private containerd started
     /// for the bench, with its own root, state and socket in the run set, stopped at the end]
@@ -95,11 +95,6 @@ pub struct Args {
     no_build: bool,
     #[command(flatten)]
     project: ProjectArgs,
-}
-
-fn parse_duration(spec: &str) -> Result<Duration, String> {
-    humantime::parse_duration(spec)
-        .map_err(|e| format!("bad duration {spec:?}: {e}; e.g. 30s, 10m"))
 }
 
 /// Runs `wasmfaas bench`.

@@ -5,11 +5,18 @@ pub mod environments;
 pub mod images;
 pub mod report;
 pub mod run;
+pub mod serve;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use wasmfaas_suite::Layout;
+
+/// Parses a duration argument (`30s`, `500ms`, `10m`).
+pub fn parse_duration(spec: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(spec)
+        .map_err(|e| format!("bad duration {spec:?}: {e}; e.g. 30s, 500ms, 10m"))
+}
 
 /// Options every suite command shares: where the project is.
 #[derive(Debug, clap::Args)]

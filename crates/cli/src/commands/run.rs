@@ -35,10 +35,10 @@ pub struct Args {
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
     env: Vec<(String, String)>,
     /// Stop the guest after this long (e.g. 1s, 500ms, 2m); exit code 124
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
     timeout: Option<std::time::Duration>,
     /// Refuse to grow the guest's linear memory beyond this (e.g. 64MiB, 1GiB, 65536); exit code 137
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES", value_parser = wasmfaas_engines::parse_bytes)]
     max_memory: Option<u64>,
     /// Print the time of each phase (load, compile, instantiate, execute, total) to stderr
     #[arg(long)]
@@ -51,40 +51,6 @@ pub struct Args {
     /// Arguments for the guest (after --)
     #[arg(last = true)]
     guest_args: Vec<String>,
-}
-
-fn parse_duration(spec: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(spec)
-        .map_err(|e| format!("bad duration {spec:?}: {e}; e.g. 1s, 500ms, 2m"))
-}
-
-/// Parses a byte count with an optional binary or decimal unit (KiB, MiB, GiB, KB, MB, GB).
-fn parse_bytes(spec: &str) -> Result<u64, String> {
-    let digits = spec
-        .trim()
-        .trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &spec.trim()[digits.len()..];
-    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        _ => {
-            return Err(format!(
-                "bad size {spec:?}: unknown unit {unit:?}; e.g. 64MiB, 1GiB, 65536"
-            ));
-        }
-    };
-    let value: u64 = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("bad size {spec:?}: expected a number with a unit, e.g. 64MiB"))?;
-    value
-        .checked_mul(scale)
-        .ok_or_else(|| format!("bad size {spec:?}: too large"))
 }
 
 fn parse_env(spec: &str) -> Result<(String, String), String> {
