@@ -31,6 +31,8 @@ enum Command {
     Images(commands::images::Args),
     /// List every environment (launcher/engine-mode), its version, and whether it is available.
     Environments(commands::environments::Args),
+    /// Serve functions over HTTP: each request runs in a fresh instance (WebAssembly or a process).
+    Serve(commands::serve::Args),
     /// Write the report of a run set again (e.g. compared with another run set).
     Report(commands::report::Args),
 }
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Environments(args) => commands::environments::run(args),
         Command::Images(args) => commands::images::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(code) => code,

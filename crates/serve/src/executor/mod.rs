@@ -1,0 +1,84 @@
+//! What runs one request: a fresh WebAssembly instance, or a fresh native process.
+//!
+//! Every executor is made once per function when the gateway starts (the module read and
+//! compiled, the artifact deserialised, the WASI linking done where the engine allows it), so a
+//! request pays only for its own instance or process.
+use std::sync::Arc;
+
+use wasmfaas_engines::{AotCache, EngineError, Invocation, Mode, Outcome, Pool, Program};
+
+use crate::functions::{Code, FunctionSpec};
+
+mod loaded;
+mod process;
+mod wasmtime;
+
+/// Runs requests of one function, each in a fresh instance or process.
+pub trait Executor: Send + Sync {
+    /// What it is, as the log and the metrics name it: `wasmtime-aot`, `native`, …
+    fn describe(&self) -> String;
+    /// Runs one request to its end.
+    fn invoke(&self, invocation: &Invocation) -> Result<Outcome, EngineError>;
+    /// Whether a run stops by itself at its time limit. For one that cannot (wasmer), the gateway
+    /// answers at the deadline and the run keeps its slot until it ends.
+    fn stops_at_deadline(&self) -> bool {
+        true
+    }
+}
+
+/// The engines the gateway's executors share: one wasmtime engine, so all functions draw their
+/// instances from one pool of `pool.instances` slots.
+pub struct Engines {
+    wasmtime: Arc<wasmfaas_engines::WasmtimeEngine>,
+    cache: AotCache,
+}
+
+impl Engines {
+    /// The engines for a gateway that runs at most `pool.instances` requests at once, compiling
+    /// AOT artifacts of modules through `cache`.
+    pub fn new(pool: Pool, cache: AotCache) -> Self {
+        Self {
+            wasmtime: Arc::new(wasmfaas_engines::WasmtimeEngine::serving(pool)),
+            cache,
+        }
+    }
+
+    /// The executor of `spec`, with its module compiled and linked now.
+    pub fn executor(&self, spec: &FunctionSpec) -> Result<Box<dyn Executor>, EngineError> {
+        match spec.engine.as_str() {
+            "native" => Ok(Box::new(process::ProcessExecutor::new(program_of(
+                spec,
+                None,
+                &self.cache,
+            )?)?)),
+            "wasmtime" => {
+                let program = program_of(spec, Some(self.wasmtime.as_ref()), &self.cache)?;
+                Ok(Box::new(wasmtime::WasmtimeExecutor::new(
+                    self.wasmtime.clone(),
+                    &program,
+                    spec.mode,
+                )?))
+            }
+            other => {
+                let engine = wasmfaas_engines::engine_with(other, true)?;
+                let program = program_of(spec, Some(engine.as_ref()), &self.cache)?;
+                Ok(Box::new(loaded::LoadedExecutor::new(
+                    engine, &program, spec.mode,
+                )?))
+            }
+        }
+    }
+}
+
+/// The program `spec` runs on `engine`: for AOT from a module, the engine's artifact of it,
+/// compiled once through the cache.
+fn program_of(
+    spec: &FunctionSpec,
+    engine: Option<&dyn wasmfaas_engines::Engine>,
+    cache: &AotCache,
+) -> Result<Program, EngineError> {
+    match (&spec.code, spec.mode, engine) {
+        (Code::Module(wasm), Mode::Aot, Some(engine)) => cache.artifact_for(engine, wasm),
+        (code, _, _) => Program::open(code.path()),
+    }
+}
