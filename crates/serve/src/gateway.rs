@@ -288,18 +288,19 @@ impl Gateway {
             self.settings.max_response,
         );
         let executor = served.executor.clone();
-        let run = tokio::task::spawn_blocking(move || {
-            let ready_after = slot_granted.elapsed();
-            let result = executor.invoke(&invocation);
-            // The slot is free when the guest has ended, even if its answer was given up on.
+        let ready_after = slot_granted.elapsed();
+        // The run is a task of its own: a guest answered at its deadline (one whose engine
+        // cannot stop it) goes on in it, holding its slot and output folder until it ends.
+        let run = tokio::spawn(async move {
+            let result = executor.invoke(invocation).await;
             drop(slot);
             drop(output);
-            (ready_after, result)
+            result
         });
         // A guest whose engine cannot stop it is answered at its deadline, with a margin for the
         // engines that stop it themselves to do so first.
         let deadline = spec.timeout + spec.timeout / 20 + Duration::from_millis(20);
-        let (ready_after, result) = match tokio::time::timeout(deadline, run).await {
+        let result = match tokio::time::timeout(deadline, run).await {
             Err(_) => return (timed_out(spec, served.executor.stops_at_deadline()), None),
             Ok(Err(e)) => {
                 return (
@@ -310,7 +311,7 @@ impl Gateway {
                     None,
                 );
             }
-            Ok(Ok(ran)) => ran,
+            Ok(Ok(result)) => result,
         };
         match result {
             Err(e) => (

@@ -1,7 +1,9 @@
 //! wasmer and wasmi: the module loaded once, a fresh store and instance per request (no pool).
-use wasmfaas_engines::{Engine, EngineError, Invocation, Loaded, Mode, Outcome, Program};
+use wasmfaas_engines::{Engine, EngineError, Invocation, Loaded, Mode, Program};
 
-use super::Executor;
+use std::sync::Arc;
+
+use super::{Executor, Running, on_blocking_thread};
 
 /// Runs a function in a fresh instance of an engine without a prepare-once path of its own.
 pub(super) struct LoadedExecutor {
@@ -30,19 +32,18 @@ impl Executor for LoadedExecutor {
         format!("{}-{}", self.engine.name(), self.mode)
     }
 
-    fn invoke(&self, invocation: &Invocation) -> Result<Outcome, EngineError> {
-        let mut outcome = if self.engine.can_interrupt() {
-            self.engine.run_loaded(&self.loaded, invocation)?
-        } else {
+    fn invoke(self: Arc<Self>, mut invocation: Invocation) -> Running {
+        if !self.engine.can_interrupt() {
             // The engine refuses a time limit it cannot keep; the gateway keeps it instead.
-            let mut unlimited = invocation.clone();
-            unlimited.limits.timeout = None;
-            self.engine.run_loaded(&self.loaded, &unlimited)?
-        };
-        // The loading was paid once, at start; the request's phases are its own.
-        outcome.phases.load = Default::default();
-        outcome.phases.compile = Default::default();
-        Ok(outcome)
+            invocation.limits.timeout = None;
+        }
+        on_blocking_thread(move || {
+            let mut outcome = self.engine.run_loaded(&self.loaded, &invocation)?;
+            // The loading was paid once, at start; the request's phases are its own.
+            outcome.phases.load = Default::default();
+            outcome.phases.compile = Default::default();
+            Ok(outcome)
+        })
     }
 
     fn stops_at_deadline(&self) -> bool {

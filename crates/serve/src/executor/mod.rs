@@ -3,6 +3,8 @@
 //! Every executor is made once per function when the gateway starts (the module read and
 //! compiled, the artifact deserialised, the WASI linking done where the engine allows it), so a
 //! request pays only for its own instance or process.
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use wasmfaas_engines::{AotCache, EngineError, Invocation, Mode, Outcome, Pool, Program};
@@ -13,12 +15,16 @@ mod loaded;
 mod process;
 mod wasmtime;
 
+/// A run of one request, as a task of the gateway's runtime.
+pub type Running = Pin<Box<dyn Future<Output = Result<Outcome, EngineError>> + Send>>;
+
 /// Runs requests of one function, each in a fresh instance or process.
 pub trait Executor: Send + Sync {
     /// What it is, as the log and the metrics name it: `wasmtime-aot`, `native`, …
     fn describe(&self) -> String;
-    /// Runs one request to its end.
-    fn invoke(&self, invocation: &Invocation) -> Result<Outcome, EngineError>;
+    /// Runs one request to its end: a wasmtime guest as an async task that yields at every
+    /// epoch tick; other engines and processes on a blocking thread.
+    fn invoke(self: Arc<Self>, invocation: Invocation) -> Running;
     /// Whether a run stops by itself at its time limit. For one that cannot (wasmer), the gateway
     /// answers at the deadline and the run keeps its slot until it ends.
     fn stops_at_deadline(&self) -> bool {
@@ -81,4 +87,18 @@ fn program_of(
         (Code::Module(wasm), Mode::Aot, Some(engine)) => cache.artifact_for(engine, wasm),
         (code, _, _) => Program::open(code.path()),
     }
+}
+
+/// Runs `run` on a blocking thread: for engines whose guests cannot yield to other tasks.
+fn on_blocking_thread(
+    run: impl FnOnce() -> Result<Outcome, EngineError> + Send + 'static,
+) -> Running {
+    Box::pin(async move {
+        tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| {
+            Err(EngineError::Engine {
+                engine: "serve",
+                message: format!("the run ended abnormally: {e}"),
+            })
+        })
+    })
 }

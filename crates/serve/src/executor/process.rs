@@ -1,10 +1,10 @@
 //! A native process per request: fork/exec of the binary, the body on its stdin, as OpenFaaS's
 //! classic watchdog runs a function.
-use wasmfaas_engines::{
-    Engine, EngineError, Invocation, Mode, NativeEngine, Outcome, Program, ProgramKind,
-};
+use wasmfaas_engines::{Engine, EngineError, Invocation, Mode, NativeEngine, Program, ProgramKind};
 
-use super::Executor;
+use std::sync::Arc;
+
+use super::{Executor, Running, on_blocking_thread};
 
 /// Runs a function as a fresh native process.
 pub(super) struct ProcessExecutor {
@@ -31,7 +31,7 @@ impl Executor for ProcessExecutor {
         "native".into()
     }
 
-    fn invoke(&self, invocation: &Invocation) -> Result<Outcome, EngineError> {
-        NativeEngine.run(&self.program, Mode::Native, invocation)
+    fn invoke(self: Arc<Self>, invocation: Invocation) -> Running {
+        on_blocking_thread(move || NativeEngine.run(&self.program, Mode::Native, &invocation))
     }
 }

@@ -1,11 +1,9 @@
 //! wasmtime: the module linked once (`InstancePre`), a fresh store and pooled instance per request.
 use std::sync::Arc;
 
-use wasmfaas_engines::{
-    Engine, EngineError, Invocation, Mode, Outcome, Prepared, Program, WasmtimeEngine,
-};
+use wasmfaas_engines::{Engine, EngineError, Invocation, Mode, Prepared, Program, WasmtimeEngine};
 
-use super::Executor;
+use super::{Executor, Running};
 
 /// Runs a function in a fresh wasmtime instance from the shared pool.
 pub(super) struct WasmtimeExecutor {
@@ -35,7 +33,11 @@ impl Executor for WasmtimeExecutor {
         format!("wasmtime-{}", self.mode)
     }
 
-    fn invoke(&self, invocation: &Invocation) -> Result<Outcome, EngineError> {
-        self.engine.run_prepared(&self.prepared, invocation)
+    fn invoke(self: Arc<Self>, invocation: Invocation) -> Running {
+        Box::pin(async move {
+            self.engine
+                .run_prepared_async(&self.prepared, &invocation)
+                .await
+        })
     }
 }
