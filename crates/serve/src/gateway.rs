@@ -134,7 +134,7 @@ impl Gateway {
             path = %path,
             function = %function,
             status,
-            exit_code = ?exit_code,
+            exit_code = %exit_code.map_or_else(|| "-".to_owned(), |c| c.to_string()),
             duration_us = latency.as_micros() as u64,
             "request"
         );
