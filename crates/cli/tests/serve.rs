@@ -163,6 +163,19 @@ fn wat_module(dir: &Path, name: &str, wat: &str) {
     .unwrap();
 }
 
+/// A server of the functions file `tables`, in a folder that also holds these WAT `modules`.
+fn serving(modules: &[(&str, &str)], tables: &str, args: &[&str]) -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, wat) in modules {
+        wat_module(dir.path(), name, wat);
+    }
+    let file = functions_file(dir.path(), tables);
+    let mut all = vec!["--functions", file.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let server = Server::start(&all);
+    (dir, server)
+}
+
 /// Writes its standard input back, after CGI headers: the body reaches the guest.
 const ECHO: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
@@ -264,10 +277,8 @@ fn every_suite_function_is_served_on_each_executor_with_its_output_checked() {
 
 #[test]
 fn the_request_reaches_the_guest_as_cgi_does() {
-    let dir = tempfile::tempdir().unwrap();
-    wat_module(dir.path(), "echo", ECHO);
-    let file = functions_file(
-        dir.path(),
+    let (_dir, server) = serving(
+        &[("echo", ECHO)],
         r#"
 [[function]]
 name = "echo"
@@ -283,8 +294,8 @@ name = "args"
 binary = "/bin/echo"
 args = ["first"]
 "#,
+        &[],
     );
-    let server = Server::start(&["--functions", file.to_str().unwrap()]);
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let echoed = request(server.addr, "POST", "/echo", &body);
     assert_eq!(echoed.status, 200, "{}", echoed.text());
@@ -324,11 +335,8 @@ args = ["first"]
 
 #[test]
 fn a_runaway_guest_gets_504_within_its_deadline_and_the_next_request_succeeds() {
-    let dir = tempfile::tempdir().unwrap();
-    wat_module(dir.path(), "spin", SPIN);
-    wat_module(dir.path(), "echo", ECHO);
-    let file = functions_file(
-        dir.path(),
+    let (_dir, server) = serving(
+        &[("spin", SPIN), ("echo", ECHO)],
         r#"
 [[function]]
 name = "spin-wasmtime"
@@ -345,13 +353,8 @@ timeout = "1s"
 name = "echo"
 module = "echo.wasm"
 "#,
+        &["--max-concurrency", "1"],
     );
-    let server = Server::start(&[
-        "--functions",
-        file.to_str().unwrap(),
-        "--max-concurrency",
-        "1",
-    ]);
     for function in ["spin-wasmtime", "spin-wasmi"] {
         let started = Instant::now();
         let reply = get(server.addr, &format!("/{function}"));
@@ -381,11 +384,8 @@ module = "echo.wasm"
 
 #[test]
 fn a_memory_bomb_gets_an_error_and_the_server_stays_up() {
-    let dir = tempfile::tempdir().unwrap();
-    wat_module(dir.path(), "bomb", MEMORY_BOMB);
-    wat_module(dir.path(), "echo", ECHO);
-    let file = functions_file(
-        dir.path(),
+    let (_dir, server) = serving(
+        &[("bomb", MEMORY_BOMB), ("echo", ECHO)],
         r#"
 [[function]]
 name = "bomb"
@@ -402,8 +402,8 @@ max_memory = "16MiB"
 name = "echo"
 module = "echo.wasm"
 "#,
+        &[],
     );
-    let server = Server::start(&["--functions", file.to_str().unwrap()]);
     for function in ["bomb", "bomb-wasmi"] {
         let reply = get(server.addr, &format!("/{function}"));
         assert_eq!(reply.status, 500, "{}", reply.text());
@@ -523,22 +523,18 @@ fn sigterm_during_a_load_finishes_in_flight_requests_refuses_new_ones_and_exits_
 
 #[test]
 fn clients_that_send_nonsense_get_the_right_status_and_the_server_stays_up() {
-    let dir = tempfile::tempdir().unwrap();
-    wat_module(dir.path(), "echo", ECHO);
-    let file = functions_file(
-        dir.path(),
+    let (_dir, server) = serving(
+        &[("echo", ECHO)],
         "[[function]]\nname = \"echo\"\nmodule = \"echo.wasm\"\n",
+        &[
+            "--max-body",
+            "1KiB",
+            "--max-head",
+            "8KiB",
+            "--read-timeout",
+            "1s",
+        ],
     );
-    let server = Server::start(&[
-        "--functions",
-        file.to_str().unwrap(),
-        "--max-body",
-        "1KiB",
-        "--max-head",
-        "8KiB",
-        "--read-timeout",
-        "1s",
-    ]);
     let addr = server.addr;
     let status = |raw: &[u8]| exchange(addr, raw).map(|r| r.status).unwrap_or(0);
     assert_eq!(get(addr, "/nothing").status, 404);
@@ -608,20 +604,11 @@ fn clients_that_send_nonsense_get_the_right_status_and_the_server_stays_up() {
 #[test]
 fn ten_thousand_malformed_requests_leave_the_server_answering_and_its_memory_flat() {
     use rand::{Rng, SeedableRng};
-    let dir = tempfile::tempdir().unwrap();
-    wat_module(dir.path(), "echo", ECHO);
-    let file = functions_file(
-        dir.path(),
+    let (_dir, server) = serving(
+        &[("echo", ECHO)],
         "[[function]]\nname = \"echo\"\nmodule = \"echo.wasm\"\n",
+        &["--max-body", "4KiB", "--read-timeout", "1s"],
     );
-    let server = Server::start(&[
-        "--functions",
-        file.to_str().unwrap(),
-        "--max-body",
-        "4KiB",
-        "--read-timeout",
-        "1s",
-    ]);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
     let pieces: [&[u8]; 12] = [
         b"GET ",
