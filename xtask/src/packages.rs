@@ -54,6 +54,11 @@ pub const PACKAGES: &[Package] = &[
         to_build: false,
     },
     Package {
+        name: "hey",
+        why: "the load generator of the serving benchmark (wasmfaas bench --serving)",
+        to_build: false,
+    },
+    Package {
         name: "debootstrap",
         why: "makes the Debian base of the native-debian images",
         to_build: false,

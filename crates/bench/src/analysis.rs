@@ -97,6 +97,8 @@ pub struct Analysis {
     pub cells: Vec<CellStats>,
     /// Pairwise comparisons within each function and launcher.
     pub comparisons: Vec<Comparison>,
+    /// The serving benchmark's loads, when the run set has them (`wasmfaas bench --serving`).
+    pub serving: Vec<crate::serving::ServingRow>,
 }
 
 impl Analysis {
@@ -217,6 +219,7 @@ pub fn analyse(runset: &RunSet) -> Result<Analysis, BenchError> {
         samples: runset.samples.len(),
         cells,
         comparisons,
+        serving: crate::serving::read_rows(&runset.dir)?,
     })
 }
 

@@ -17,6 +17,7 @@ mod plan;
 pub mod report;
 pub mod runset;
 mod sample;
+pub mod serving;
 
 pub use driver::{BenchContext, Completion, Observer, execute, is_runset, new_meta};
 pub use environment::{Base, Environment, LauncherKind};
@@ -59,6 +60,14 @@ pub enum BenchError {
     /// Nothing to analyse.
     #[error("{0}")]
     NoData(String),
+    /// The serving benchmark could not run an executor's server or load it.
+    #[error("serving benchmark, {executor}: {problem}")]
+    Serving {
+        /// The executor (`wasmtime-aot`, `native`, …).
+        executor: String,
+        /// What went wrong.
+        problem: String,
+    },
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

@@ -97,6 +97,58 @@ fn a_tiny_bench_writes_a_report_that_parses() {
 }
 
 #[test]
+fn a_bench_with_serving_loads_every_executor_and_reports_it() {
+    let hey = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("hey").is_file()));
+    if !hey {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the tests with hey, which cargo xtask test installs"
+        );
+        eprintln!("skipped: the serving benchmark needs hey (apt-get install hey)");
+        return;
+    }
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--functions",
+        "hello",
+        "--environments",
+        "process/native",
+        "--runs",
+        "1",
+        "--size",
+        "small",
+        "--no-progress",
+        "--serving",
+        "--serving-duration",
+        "300ms",
+        "--output",
+        runset.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut rows = csv::Reader::from_path(runset.join("serving.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    // 4 executors × 4 functions × 3 concurrencies, one row each.
+    assert_eq!(rows.len(), 48, "{stderr}");
+    for row in rows.iter().filter(|r| &r[1] == "hello") {
+        let ok: u64 = row[4].parse().unwrap();
+        assert!(ok > 0 && &row[5] == "0", "{row:?}");
+    }
+    let markdown = std::fs::read_to_string(runset.join("report.md")).unwrap();
+    assert!(
+        markdown.contains("Serving: a fresh instance per HTTP request"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| wasmtime-aot |"), "{markdown}");
+    // Every server was stopped by SIGTERM and exited 0 (else the bench failed above).
+    assert!(runset.join("serve-wasmer-aot.log").is_file());
+}
+
+#[test]
 fn an_interrupted_bench_resumes_without_losing_or_repeating_a_run() {
     built();
     let dir = tempfile::tempdir().unwrap();

@@ -475,6 +475,11 @@ fn beyond_the_concurrency_limit_requests_get_503_and_none_hangs() {
 fn sigterm_during_a_load_finishes_in_flight_requests_refuses_new_ones_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = sleeper(dir.path(), "1");
+    // A wasmer function too: its engine has a runtime of its own, which must go cleanly.
+    wat_module(dir.path(), "echo", ECHO);
+    let mut tables = std::fs::read_to_string(&file).unwrap();
+    tables.push_str("[[function]]\nname = \"echo\"\nmodule = \"echo.wasm\"\nengine = \"wasmer\"\n");
+    std::fs::write(&file, tables).unwrap();
     let server = Server::start(&[
         "--functions",
         file.to_str().unwrap(),

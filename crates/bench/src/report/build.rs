@@ -20,6 +20,7 @@ use super::sections::method::method;
 use super::sections::overview::overview;
 use super::sections::pairwise::pairwise;
 use super::sections::phases::phases;
+use super::sections::serving::serving;
 use super::sections::speedups::speedups;
 
 /// A built report: the analysis, the claims, the document and its figures.
@@ -79,6 +80,9 @@ pub fn build(
         sections.push(section);
     }
     if let Some(section) = image_sizes(&analysis)? {
+        sections.push(section);
+    }
+    if let Some(section) = serving(&analysis) {
         sections.push(section);
     }
     sections.push(beside_paper(&analysis, paper));

@@ -86,6 +86,13 @@ pub struct Args {
     resume: Option<PathBuf>,
     #[command(flatten)]
     export: ExportArgs,
+    /// Then load `wasmfaas serve` with hey (apt-get install hey): hello, matmul, whatlang and
+    /// diskio on wasmtime-aot, wasmer-aot, wasmi-interp and native, at concurrency 1, 8 and 64
+    #[arg(long)]
+    serving: bool,
+    /// How long each serving load lasts
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = super::parse_duration)]
+    serving_duration: Duration,
     /// Hide the progress bar
     #[arg(long)]
     no_progress: bool,
@@ -183,6 +190,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
             runset.dir.display()
         );
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    if args.serving {
+        let serving = wasmfaas_bench::serving::ServingPlan::standard(
+            runset.meta.plan.size.as_str(),
+            args.serving_duration,
+        );
+        eprintln!(
+            "wasmfaas bench: the serving benchmark: {} functions × {} executors × concurrency {:?}, {:?} each",
+            serving.functions.len(),
+            serving.executors.len(),
+            serving.concurrencies,
+            serving.duration
+        );
+        wasmfaas_bench::serving::run(
+            &serving,
+            &context.wasmfaas_exe,
+            context
+                .layout
+                .source
+                .parent()
+                .unwrap_or(std::path::Path::new(".")),
+            &runset.dir,
+            |line| eprintln!("wasmfaas bench: {line}"),
+        )?;
     }
     let failed = write_report(&runset, &args.export)?;
     Ok(if failed > 0 {

@@ -146,6 +146,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         grace: args.grace,
     };
     let gateway = Arc::new(Gateway::new(served, settings));
+    // Engines with a runtime of their own (wasmer) must not be dropped inside the server's:
+    // this handle outlives it, so the gateway goes last, on this thread.
+    let last_handle = gateway.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -169,6 +172,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })?;
     // Runs whose engine cannot stop them may still be going; they are not waited for.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    drop(last_handle);
     match shutdown {
         Shutdown::Drained => {
             eprintln!("wasmfaas: stopped; every request in flight was answered");

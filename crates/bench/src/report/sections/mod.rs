@@ -11,6 +11,7 @@ pub(crate) mod method;
 pub(crate) mod overview;
 pub(crate) mod pairwise;
 pub(crate) mod phases;
+pub(crate) mod serving;
 pub(crate) mod speedups;
 
 use crate::analysis::Analysis;

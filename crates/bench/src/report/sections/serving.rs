@@ -1,0 +1,107 @@
+//! The serving benchmark: each executor's requests per second, latency and overhead under load.
+use crate::analysis::Analysis;
+use crate::report::document::Section;
+use crate::serving::ServingRow;
+
+/// Requests per second, p50/p99 and the gateway's overhead per executor, function and
+/// concurrency, and how many times native's throughput each executor reaches.
+pub(crate) fn serving(analysis: &Analysis) -> Option<Section> {
+    let rows = &analysis.serving;
+    if rows.is_empty() {
+        return None;
+    }
+    let mut section = Section::new("Serving: a fresh instance per HTTP request");
+    section.paragraph(
+        "`wasmfaas serve` of the suite, one server per executor on loopback, each request in a fresh instance (wasmtime: a pooled instance from a module linked once; wasmer, wasmi: a fresh instance of a module loaded once; native: a process per request). Load from `hey` for a fixed time per concurrency, after 20 warming requests. Overhead is the gateway's own mean cost per request, from the request's slot granted to its instance ready. The load generator runs on the same machine and shares its cores.",
+    );
+    let mut functions: Vec<&str> = Vec::new();
+    let mut concurrencies: Vec<u32> = Vec::new();
+    let mut executors: Vec<&str> = Vec::new();
+    for row in rows {
+        push_new(&mut functions, row.function.as_str());
+        push_new(&mut concurrencies, row.concurrency);
+        push_new(&mut executors, row.executor.as_str());
+    }
+    let find = |executor: &str, function: &str, c: u32| {
+        rows.iter()
+            .rev()
+            .find(|r| r.executor == executor && r.function == function && r.concurrency == c)
+    };
+    for function in &functions {
+        let mut headers = vec!["executor".to_owned()];
+        for c in &concurrencies {
+            headers.push(format!("c={c} req/s"));
+            headers.push(format!("c={c} p50/p99 ms"));
+        }
+        headers.push(format!("overhead µs (c={})", concurrencies[0]));
+        headers.push("× native (req/s)".into());
+        let table_rows = executors
+            .iter()
+            .filter(|e| {
+                concurrencies
+                    .iter()
+                    .any(|c| find(e, function, *c).is_some())
+            })
+            .map(|executor| {
+                let mut cells = vec![(*executor).to_owned()];
+                for c in &concurrencies {
+                    match find(executor, function, *c) {
+                        Some(row) => {
+                            cells.push(rate(row));
+                            cells.push(format!("{:.2} / {:.2}", row.p50_ms, row.p99_ms));
+                        }
+                        None => cells.extend(["-".to_owned(), "-".to_owned()]),
+                    }
+                }
+                cells.push(
+                    find(executor, function, concurrencies[0])
+                        .and_then(|r| r.overhead_us)
+                        .map_or("-".into(), |us| format!("{us:.1}")),
+                );
+                let ratios: Vec<String> = concurrencies
+                    .iter()
+                    .map(
+                        |c| match (find(executor, function, *c), find("native", function, *c)) {
+                            (Some(mine), Some(native)) if native.requests_per_second > 0.0 => {
+                                format!(
+                                    "{:.1}",
+                                    mine.requests_per_second / native.requests_per_second
+                                )
+                            }
+                            _ => "-".into(),
+                        },
+                    )
+                    .collect();
+                cells.push(ratios.join(" / "));
+                cells
+            })
+            .collect();
+        section.paragraph(format!("`{function}`:"));
+        section.table(headers, table_rows);
+    }
+    let refused: u64 = rows.iter().map(|r| r.rejected + r.errors).sum();
+    if refused > 0 {
+        section.paragraph(format!(
+            "{refused} request(s) were refused (503) or failed; a rate with `!` includes some (req/s counts responses of any status)."
+        ));
+    }
+    section.paragraph(
+        "Not measured: a container per request (the gateway has no container executor yet).",
+    );
+    Some(section)
+}
+
+fn rate(row: &ServingRow) -> String {
+    let mark = if row.rejected + row.errors > 0 {
+        "!"
+    } else {
+        ""
+    };
+    format!("{:.0}{mark}", row.requests_per_second)
+}
+
+fn push_new<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
