@@ -12,7 +12,7 @@ pub(crate) fn serving(analysis: &Analysis) -> Option<Section> {
     }
     let mut section = Section::new("Serving: a fresh instance per HTTP request");
     section.paragraph(
-        "`wasmfaas serve` of the suite, one server per executor on loopback, each request in a fresh instance (wasmtime: a pooled instance from a module linked once; wasmer, wasmi: a fresh instance of a module loaded once; native: a process per request). Load from `hey` for a fixed time per concurrency, after 20 warming requests. Overhead is the gateway's own mean cost per request, from the request's slot granted to its instance ready. The load generator runs on the same machine and shares its cores.",
+        "`wasmfaas serve` of the suite, one server per executor on loopback, each request in a fresh instance (wasmtime: a pooled instance from a module linked once; wasmer, wasmi: a fresh instance of a module loaded once; native: a process per request). Load from `hey` for a fixed time per concurrency, after 20 warming requests. Overhead is the gateway's own mean cost per request, from the request's slot granted to its instance ready. The load generator runs on the same machine and shares its cores. A served WebAssembly guest has a deadline, so wasmtime compiles its epoch checks and wasmi meters fuel: loop-heavy functions run slower than in the cold-start runs (wasmtime's matmul about 2-4x here).",
     );
     let mut functions: Vec<&str> = Vec::new();
     let mut concurrencies: Vec<u32> = Vec::new();
@@ -48,7 +48,7 @@ pub(crate) fn serving(analysis: &Analysis) -> Option<Section> {
                     match find(executor, function, *c) {
                         Some(row) => {
                             cells.push(rate(row));
-                            cells.push(format!("{:.2} / {:.2}", row.p50_ms, row.p99_ms));
+                            cells.push(format!("{} / {}", millis(row.p50_ms), millis(row.p99_ms)));
                         }
                         None => cells.extend(["-".to_owned(), "-".to_owned()]),
                     }
@@ -98,6 +98,15 @@ fn rate(row: &ServingRow) -> String {
         ""
     };
     format!("{:.0}{mark}", row.requests_per_second)
+}
+
+/// A latency, or `-` where hey had too few responses to give that percentile.
+fn millis(ms: f64) -> String {
+    if ms.is_finite() {
+        format!("{ms:.2}")
+    } else {
+        "-".into()
+    }
 }
 
 fn push_new<T: PartialEq>(list: &mut Vec<T>, item: T) {
