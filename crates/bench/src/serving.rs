@@ -6,7 +6,7 @@
 //! concurrency. A row reaches `serving.csv` when its load ends.
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -121,7 +121,7 @@ pub fn run(
     dir: &Path,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<ServingRow>, BenchError> {
-    let hey = which("hey").ok_or_else(|| BenchError::Serving {
+    let hey = wasmfaas_oci::find_tool("hey").ok_or_else(|| BenchError::Serving {
         executor: "all".into(),
         problem: "the serving benchmark loads the gateway with hey, which is not installed (apt-get install hey)".into(),
     })?;
@@ -385,14 +385,6 @@ fn overhead(addr: SocketAddr, function: &str) -> Result<Option<(f64, f64)>, Stri
             .find_map(|l| l.strip_prefix(&key)?.trim().parse().ok())
     };
     Ok(value("sum").zip(value("count")))
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| Path::new(dir).join(program))
-        .find(|path| path.is_file())
 }
 
 #[cfg(test)]

@@ -98,9 +98,7 @@ fn a_tiny_bench_writes_a_report_that_parses() {
 
 #[test]
 fn a_bench_with_serving_loads_every_executor_and_reports_it() {
-    let hey = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("hey").is_file()));
-    if !hey {
+    if wasmfaas_oci::find_tool("hey").is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI runs the tests with hey, which cargo xtask test installs"

@@ -368,10 +368,13 @@ impl WasmtimeEngine {
         let module: &Module = loaded.module(NAME)?;
         let (_, linker) = self.engine(loaded.mode)?;
         let started = Instant::now();
-        check_imports(&program.source, module, linker)?;
-        let pre = linker
-            .instantiate_pre(module)
-            .map_err(|e| engine_error(&e))?;
+        // Only a module that does not link is checked import by import, for the clear message:
+        // the check needs a store of its own, which a run that links need not pay for.
+        let pre = linker.instantiate_pre(module).map_err(|e| {
+            check_imports(&program.source, module, linker)
+                .err()
+                .unwrap_or_else(|| engine_error(&e))
+        })?;
         phases.instantiate = started.elapsed();
         Ok(Prepared {
             program: program.clone(),
