@@ -371,6 +371,7 @@ pub(crate) mod tests {
                 seed: 3,
                 prepare: None,
                 restore_containerd: false,
+                time_budget: None,
             },
             machine: Machine::current(),
             engines: BTreeMap::new(),

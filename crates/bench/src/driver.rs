@@ -1,6 +1,6 @@
 //! Running a plan: preflight every cell, then each job in the plan's order, each sample
 //! appended to the run set as soon as its run is checked.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +22,8 @@ pub trait Observer {
     fn started(&mut self, _total: usize, _done: usize) {}
     /// One run ended and its sample is on disk.
     fn sampled(&mut self, _sample: &Sample) {}
+    /// A run of the plan is left out: its cell has spent the plan's time budget.
+    fn skipped(&mut self) {}
 }
 
 /// How a bench ended.
@@ -171,11 +173,24 @@ pub fn execute(
     let jobs = plan.jobs();
     let done = runset.done();
     observer.started(jobs.len(), done.len());
+    // Measured runs and their time per cell, from the samples already taken (a resumed run set
+    // skips the same runs it would have skipped).
+    let mut spent = Spent::default();
+    runset.samples.iter().for_each(|s| spent.add(s));
     for job in jobs.iter().filter(|j| !done.contains(&j.seq)) {
         if stop.load(Ordering::SeqCst) {
             return Ok(Completion::Interrupted);
         }
         let cell = cell(job.function, job.environment);
+        if let Some(budget) = plan.time_budget
+            && !job.warmup
+        {
+            let (runs, measured_ns) = spent.of(cell.function.name, &cell.environment.to_string());
+            if budget.spent(runs, measured_ns) {
+                observer.skipped();
+                continue;
+            }
+        }
         if let Some(prepare) = &plan.prepare {
             run_prepare(prepare)?;
         }
@@ -226,13 +241,39 @@ pub fn execute(
             Err(e) => sample.error = Some(e.to_string()),
         }
         runset.append(sample)?;
-        observer.sampled(runset.samples.last().expect("just appended"));
+        let sample = runset.samples.last().expect("just appended");
+        spent.add(sample);
+        observer.sampled(sample);
     }
     let work = runset.work_dir();
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(|e| BenchError::io(&work, e))?;
     }
     Ok(Completion::Finished)
+}
+
+/// Measured runs and their time, per cell (function, environment).
+#[derive(Default)]
+struct Spent(HashMap<(String, String), (u32, u64)>);
+
+impl Spent {
+    fn add(&mut self, sample: &Sample) {
+        if !sample.warmup {
+            let cell = self
+                .0
+                .entry((sample.function.clone(), sample.environment.clone()))
+                .or_default();
+            cell.0 += 1;
+            cell.1 = cell.1.saturating_add(sample.total_ns);
+        }
+    }
+
+    fn of(&self, function: &str, environment: &str) -> (u32, u64) {
+        self.0
+            .get(&(function.to_owned(), environment.to_owned()))
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 fn run_prepare(command: &str) -> Result<(), BenchError> {

@@ -23,7 +23,7 @@ pub use driver::{BenchContext, Completion, Observer, execute, is_runset, new_met
 pub use environment::{Base, Environment, LauncherKind};
 pub use host::Host;
 pub use machine::Machine;
-pub use plan::{Job, PlanSpec};
+pub use plan::{Job, PlanSpec, TimeBudget};
 pub use runset::{RunSet, RunSetMeta};
 pub use sample::{LifecycleNs, PhaseNs, Sample};
 

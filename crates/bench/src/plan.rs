@@ -34,6 +34,28 @@ pub struct PlanSpec {
     /// Restart the private containerd on its pristine state before each containerd run.
     #[serde(default)]
     pub restore_containerd: bool,
+    /// Fewer measured runs for a slow cell (none: every cell gets `runs`).
+    #[serde(default)]
+    pub time_budget: Option<TimeBudget>,
+}
+
+/// Time-bounded sampling, as hyperfine and criterion bound theirs: a cell's measured runs stop
+/// before [`PlanSpec::runs`] once there are `min_runs` of them and together they took
+/// `per_cell_ms`. A 4-second interpreted run then gets 3 runs instead of 10 while a 1 ms run
+/// still gets all 10, so a quick bench is not dominated by its slowest cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeBudget {
+    /// The measured time, in milliseconds, after which a cell with `min_runs` runs stops.
+    pub per_cell_ms: u64,
+    /// Runs every cell gets, however slow.
+    pub min_runs: u32,
+}
+
+impl TimeBudget {
+    /// Whether a cell with `runs` measured runs that took `measured_ns` in all is done.
+    pub fn spent(&self, runs: u32, measured_ns: u64) -> bool {
+        runs >= self.min_runs && measured_ns >= self.per_cell_ms.saturating_mul(1_000_000)
+    }
 }
 
 /// One run of the plan.
@@ -117,7 +139,22 @@ mod tests {
             seed,
             prepare: None,
             restore_containerd: false,
+            time_budget: None,
         }
+    }
+
+    #[test]
+    fn a_budget_stops_a_cell_only_after_its_minimum_runs_and_its_time() {
+        let budget = TimeBudget {
+            per_cell_ms: 3000,
+            min_runs: 3,
+        };
+        assert!(
+            !budget.spent(2, 10_000_000_000),
+            "two slow runs are not enough"
+        );
+        assert!(!budget.spent(9, 2_999_999_999), "fast runs go on");
+        assert!(budget.spent(3, 3_000_000_000));
     }
 
     #[test]

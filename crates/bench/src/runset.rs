@@ -242,6 +242,7 @@ mod tests {
                 seed: 1,
                 prepare: None,
                 restore_containerd: false,
+                time_budget: None,
             },
             machine: Machine::current(),
             engines: BTreeMap::new(),

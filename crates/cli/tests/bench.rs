@@ -96,6 +96,58 @@ fn a_tiny_bench_writes_a_report_that_parses() {
     assert!(markdown.contains("Compared with another run set"));
 }
 
+/// Measured samples per cell of a tiny bench of hello and matmul with these extra flags.
+fn measured_per_cell(extra: &[&str]) -> (Vec<usize>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let mut args = vec![
+        "bench",
+        "--functions",
+        "hello,matmul",
+        "--environments",
+        "process/native,embedded/wasmtime-aot",
+        "--size",
+        "small",
+        "--no-progress",
+        "--output",
+        runset.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = wasmfaas(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let samples = sample_lines(&runset);
+    let mut counts = std::collections::BTreeMap::new();
+    for s in samples.iter().filter(|s| s["warmup"] == false) {
+        *counts
+            .entry((s["function"].to_string(), s["environment"].to_string()))
+            .or_insert(0) += 1;
+    }
+    let report = std::fs::read_to_string(runset.join("report.md")).unwrap();
+    (counts.into_values().collect(), report)
+}
+
+#[test]
+fn a_time_budget_stops_a_cell_after_its_minimum_runs() {
+    built();
+    // Every run outlasts a 1 ns budget: each cell stops at the 3 runs every cell gets.
+    let (counts, report) = measured_per_cell(&["--runs", "6", "--time-budget", "1ns"]);
+    assert_eq!(counts, vec![3; 4], "{report}");
+    assert!(
+        report.contains("at least 3, for a cell whose measured runs took"),
+        "{report}"
+    );
+    // A budget no cell reaches, or none (0), leaves every cell its --runs.
+    let (counts, _) = measured_per_cell(&["--runs", "4", "--time-budget", "1h"]);
+    assert_eq!(counts, vec![4; 4]);
+    let (counts, report) = measured_per_cell(&["--runs", "4", "--time-budget", "0s"]);
+    assert_eq!(counts, vec![4; 4]);
+    assert!(!report.contains("time budget"), "{report}");
+    // Fewer --runs than the minimum: the minimum is --runs.
+    let (counts, _) = measured_per_cell(&["--runs", "2", "--time-budget", "1ns"]);
+    assert_eq!(counts, vec![2; 4]);
+}
+
 #[test]
 fn a_bench_with_serving_loads_every_executor_and_reports_it() {
     if wasmfaas_oci::find_tool("hey").is_none() {

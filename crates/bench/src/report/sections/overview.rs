@@ -34,8 +34,16 @@ pub(crate) fn overview(analysis: &Analysis) -> Section {
                 .join(", ")
         ),
         format!(
-            "Runs: {} measured per cell after {} warmup; seed {}; {} samples in the run set, {measured} measured successfully, {failed} measured runs failed",
-            plan.runs, plan.warmup, plan.seed, analysis.samples
+            "Runs: {} measured per cell{} after {} warmup; seed {}; {} samples in the run set, {measured} measured successfully, {failed} measured runs failed",
+            plan.runs,
+            plan.time_budget.map_or_else(String::new, |b| format!(
+                " (fewer, at least {}, for a cell whose measured runs took {} s together: the time budget)",
+                b.min_runs,
+                b.per_cell_ms as f64 / 1e3
+            )),
+            plan.warmup,
+            plan.seed,
+            analysis.samples
         ),
         format!("Engines: {}", engines.join(", ")),
         format!("wasmfaas {}; command: `{}`", meta.wasmfaas_version, meta.command_line.join(" ")),
