@@ -26,10 +26,6 @@ struct RunState {
 
 const NAME: &str = "wasmtime";
 
-/// The most a pooled linear memory may grow to: wasmtime's default memory reservation (4 GiB,
-/// all of a 32-bit memory), which a pool slot cannot exceed.
-const MAX_POOLED_MEMORY: u64 = 4 << 30;
-
 /// How much of a pooled memory or table stays mapped between instances (a Rust hello uses
 /// about 1.1 MiB of memory).
 const KEEP_RESIDENT: usize = 2 << 20;
@@ -64,6 +60,12 @@ pub struct Pool {
     /// The most bytes one instance's linear memory may grow to, a ceiling above any per-run
     /// [`crate::Limits::max_memory`].
     pub max_memory: u64,
+}
+
+impl Pool {
+    /// The most a pooled linear memory may grow to: wasmtime's default memory reservation
+    /// (4 GiB, all of a 32-bit memory), which a pool slot cannot exceed.
+    pub const MAX_MEMORY: u64 = 4 << 30;
 }
 
 /// A module linked to WASI once, instantiated afresh by each [`WasmtimeEngine::run_prepared`].
@@ -140,7 +142,7 @@ impl WasmtimeEngine {
                 .linear_memory_keep_resident(KEEP_RESIDENT)
                 .table_keep_resident(KEEP_RESIDENT)
                 .max_memory_size(
-                    usize::try_from(pool.max_memory.min(MAX_POOLED_MEMORY)).unwrap_or(usize::MAX),
+                    usize::try_from(pool.max_memory.min(Pool::MAX_MEMORY)).unwrap_or(usize::MAX),
                 );
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
         }

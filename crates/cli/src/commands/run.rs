@@ -69,14 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "--max-memory limits a WebAssembly guest's linear memory; it does not apply to --engine native"
         );
     }
-    if !engine.modes().contains(&mode) {
-        let modes: Vec<&str> = engine.modes().iter().map(|m| m.as_str()).collect();
-        bail!(
-            "engine {} has no mode {mode}: use one of {}",
-            engine.name(),
-            modes.join(", ")
-        );
-    }
+    engine.check_mode(mode)?;
     let cache = AotCache::new(
         args.cache_dir
             .clone()

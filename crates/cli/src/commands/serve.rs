@@ -109,12 +109,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let max_concurrency = args.max_concurrency.unwrap_or(4 * cores).max(1);
     let pool = Pool {
         instances: u32::try_from(max_concurrency).context("--max-concurrency is too large")?,
-        // The pool's ceiling fits the largest limit; a function without one may have all 4 GiB.
+        // The pool's ceiling fits the largest limit; a function without one may have it all.
         max_memory: specs
             .iter()
-            .map(|s| s.max_memory.unwrap_or(4 << 30))
+            .map(|s| s.max_memory.unwrap_or(Pool::MAX_MEMORY))
             .max()
-            .unwrap_or(4 << 30),
+            .unwrap_or(Pool::MAX_MEMORY),
     };
     let cache = AotCache::new(
         args.cache_dir
