@@ -56,6 +56,15 @@ impl TimeBudget {
     pub fn spent(&self, runs: u32, measured_ns: u64) -> bool {
         runs >= self.min_runs && measured_ns >= self.per_cell_ms.saturating_mul(1_000_000)
     }
+
+    /// What it does to a plan's runs, for the bench's start line and the report.
+    pub fn describe(&self) -> String {
+        format!(
+            "fewer, at least {}, for a cell whose measured runs took {} s together",
+            self.min_runs,
+            self.per_cell_ms as f64 / 1e3
+        )
+    }
 }
 
 /// One run of the plan.

@@ -179,11 +179,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         plan.functions.len(),
         plan.environments.len(),
         plan.runs,
-        plan.time_budget.map_or_else(String::new, |b| format!(
-            " (at least {} for a cell whose runs take {} s together)",
-            b.min_runs,
-            b.per_cell_ms as f64 / 1e3
-        )),
+        plan.time_budget
+            .map_or_else(String::new, |b| format!(" ({})", b.describe())),
         plan.warmup,
         plan.size,
         plan.seed,

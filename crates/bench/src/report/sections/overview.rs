@@ -36,11 +36,8 @@ pub(crate) fn overview(analysis: &Analysis) -> Section {
         format!(
             "Runs: {} measured per cell{} after {} warmup; seed {}; {} samples in the run set, {measured} measured successfully, {failed} measured runs failed",
             plan.runs,
-            plan.time_budget.map_or_else(String::new, |b| format!(
-                " (fewer, at least {}, for a cell whose measured runs took {} s together: the time budget)",
-                b.min_runs,
-                b.per_cell_ms as f64 / 1e3
-            )),
+            plan.time_budget
+                .map_or_else(String::new, |b| format!(" ({}: the time budget)", b.describe())),
             plan.warmup,
             plan.seed,
             analysis.samples
