@@ -328,6 +328,11 @@ fn bad_input_gets_a_clear_error() {
         &wasmfaas(&["bench", "--functions", "matmult", "--output", output]),
         &["unknown function \"matmult\"", "matmul"],
     );
+    // A budget with --resume (the recorded plan has its own) says what to leave out.
+    assert_error(
+        &wasmfaas(&["bench", "--resume", output, "--time-budget", "3s"]),
+        &["--resume continues the plan", "--time-budget"],
+    );
     assert_error(
         &wasmfaas(&[
             "bench",
