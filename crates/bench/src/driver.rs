@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 use wasmfaas_engines::Engine;
+use wasmfaas_suite::build::NativeBuild;
 use wasmfaas_suite::{Function, Layout};
 
 use crate::launcher::{Cell, LaunchContext, Launchers};
@@ -80,7 +81,8 @@ fn suite_build(layout: &Layout, plan: &PlanSpec) -> SuiteBuild {
     }
     let mut artifacts = BTreeMap::new();
     for function in &plan.functions {
-        let mut paths = vec![layout.wasm(function), layout.native(function)];
+        let mut paths = vec![layout.wasm(function)];
+        paths.extend(NativeBuild::ALL.map(|build| layout.native(function, build)));
         for environment in &plan.environments {
             if environment.mode == wasmfaas_engines::Mode::Aot
                 && let Ok(engine) = wasmfaas_engines::engine(&environment.engine)

@@ -2,6 +2,7 @@
 use std::fmt;
 
 use wasmfaas_engines::{Engine, Mode};
+use wasmfaas_suite::build::NativeBuild;
 
 use crate::{BenchError, Host};
 
@@ -72,6 +73,15 @@ impl Base {
         }
     }
 
+    /// The native build on this base: the paper's images hold the glibc-linked binary; only a
+    /// static one runs alone.
+    pub fn native_build(self) -> NativeBuild {
+        match self {
+            Base::Static => NativeBuild::Static,
+            Base::Distroless | Base::Debian => NativeBuild::Glibc,
+        }
+    }
+
     /// The image variant holding the binary on this base.
     pub fn variant(self) -> wasmfaas_oci::Variant {
         match self {
@@ -82,8 +92,8 @@ impl Base {
     }
 }
 
-/// One environment: `launcher/engine-mode`; native code is `process/native`, or
-/// `launcher/native-base` in a container.
+/// One environment: `launcher/engine-mode`; native code is `process/native` (glibc) or
+/// `process/native-static` (musl), or `launcher/native-base` in a container.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Environment {
     /// How a run is started.
@@ -92,7 +102,8 @@ pub struct Environment {
     pub engine: String,
     /// How the engine gets machine code.
     pub mode: Mode,
-    /// The container's root filesystem, for native code in a container.
+    /// The container's root filesystem, for native code in a container; for a native process,
+    /// `Some(Base::Static)` is the static binary and `None` the glibc one.
     pub base: Option<Base>,
 }
 
@@ -107,12 +118,18 @@ impl Environment {
         }
     }
 
-    /// Native code in a container on `base`, under `launcher` (`oci` or `containerd`).
+    /// Native code in a container on `base`, under `launcher` (`oci` or `containerd`), or the
+    /// static binary as a process (`process` and `Base::Static`).
     pub fn native_on(launcher: LauncherKind, base: Base) -> Self {
         Self {
             base: Some(base),
             ..Self::new(launcher, "native", Mode::Native)
         }
+    }
+
+    /// The native binary this environment runs (glibc unless it is the static one).
+    pub fn native_build(&self) -> NativeBuild {
+        self.base.map_or(NativeBuild::Glibc, Base::native_build)
     }
 
     /// The part after the launcher: `wasmtime-aot`, `native`, `native-distroless`.
@@ -159,9 +176,9 @@ impl Environment {
                 .into_iter()
                 .find(|b| b.as_str() == base)
                 .ok_or_else(|| bad("the base is one of static, distroless, debian"))?;
-            if !containers {
+            if !containers && base != Base::Static {
                 return Err(bad(
-                    "only the oci and containerd launchers have bases; process/native runs the binary itself",
+                    "only the oci and containerd launchers have bases; a process runs the binary itself: process/native (glibc) or process/native-static (musl)",
                 ));
             }
             return Ok(Environment::native_on(launcher, base));
@@ -223,6 +240,9 @@ pub fn available(engines: &[Box<dyn Engine>], host: &Host) -> Vec<Environment> {
                     continue;
                 }
                 environments.push(Environment::new(launcher, engine.name(), mode));
+                if mode == Mode::Native {
+                    environments.push(Environment::native_on(launcher, Base::Static));
+                }
             }
         }
     }

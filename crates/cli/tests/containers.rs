@@ -179,6 +179,32 @@ fn every_image_runs_under_oci_and_containerd_with_its_output_checked() {
             13
         );
     }
+    // As the paper's images: the binary on distroless and Debian is linked against glibc and
+    // its loader is in the image; the static image holds the musl binary alone.
+    let images = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/images");
+    for (tag, program) in [
+        ("matmul-native-static", "matmul"),
+        ("matmul-native-distroless", "matmul"),
+        ("matmul-native-debian", "usr/local/bin/matmul"),
+    ] {
+        let bundle = dir.path().join(tag);
+        wasmfaas_oci::unpack(&images, tag, &bundle).unwrap();
+        let rootfs = bundle.join("rootfs");
+        let loader = wasmfaas_oci::interpreter(&std::fs::read(rootfs.join(program)).unwrap());
+        match loader {
+            None => assert_eq!(tag, "matmul-native-static"),
+            Some(loader) => {
+                assert_ne!(tag, "matmul-native-static");
+                // The loader's path is an absolute symlink: look at the link, not the host.
+                let inside = rootfs.join(loader.trim_start_matches('/'));
+                assert!(inside.symlink_metadata().is_ok(), "{tag}: no {loader}");
+                assert!(
+                    rootfs.join("lib/x86_64-linux-gnu/libc.so.6").exists(),
+                    "{tag}"
+                );
+            }
+        }
+    }
     // The report has the paper's Table 7 pair for both launchers.
     let report = std::fs::read_to_string(runset.join("report.md")).unwrap();
     assert!(report.contains("Distroless vs debian"), "{report}");
@@ -423,9 +449,9 @@ fn a_missing_native_binary_or_a_broken_image_layout_is_a_clear_error() {
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 
     // A binary, but the image layout it goes into is broken.
-    let native = project.join("artifacts/native");
+    let native = project.join("artifacts/native-static");
     std::fs::create_dir_all(&native).unwrap();
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/native/hello");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/native-static/hello");
     std::fs::copy(&real, native.join("hello")).unwrap();
     let images = project.join("artifacts/images");
     std::fs::create_dir_all(&images).unwrap();

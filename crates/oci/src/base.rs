@@ -80,13 +80,7 @@ impl DebianBase {
         std::fs::create_dir_all(&dir).map_err(ImageError::io(&dir))?;
         // One builder at a time (parallel tests, two `wasmfaas images`): the others wait and
         // then find it cached.
-        let lock_path = dir.join("lock");
-        let lock = std::fs::File::create(&lock_path).map_err(ImageError::io(&lock_path))?;
-        // SAFETY: the descriptor is open for the whole call; the lock is released when `lock`
-        // is dropped and closes it.
-        if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
-            return Err(ImageError::io(&lock_path)(std::io::Error::last_os_error()));
-        }
+        let _lock = exclusive_lock(&dir.join("lock"))?;
         if let Some(base) = Self::cached(cache) {
             return Ok(base);
         }
@@ -122,6 +116,17 @@ impl DebianBase {
         std::fs::remove_dir_all(&rootfs).map_err(ImageError::io(&rootfs))?;
         Ok(base)
     }
+}
+
+/// Waits for, then holds, an exclusive lock on the file at `path` (created if needed) until the
+/// returned file is dropped.
+pub(crate) fn exclusive_lock(path: &Path) -> Result<std::fs::File, ImageError> {
+    let lock = std::fs::File::create(path).map_err(ImageError::io(path))?;
+    // SAFETY: the descriptor stays open as long as `lock`; closing it releases the lock.
+    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
+        return Err(ImageError::io(path)(std::io::Error::last_os_error()));
+    }
+    Ok(lock)
 }
 
 /// Packs `rootfs` into `dir/layer.tar.gz` with GNU tar (sorted names, zero mtimes: the same

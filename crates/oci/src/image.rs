@@ -86,7 +86,7 @@ impl std::fmt::Debug for Images {
 }
 
 /// A file or folder of a layer.
-enum Entry {
+pub(crate) enum Entry {
     File {
         path: String,
         bytes: Vec<u8>,
@@ -153,7 +153,7 @@ impl Images {
     }
 
     /// Writes `function`'s image of `variant` from `program` (the module, the AOT artifact or
-    /// the static binary), replacing an earlier image with the same tag.
+    /// the native binary), replacing an earlier image with the same tag.
     pub fn write(
         &self,
         function: &str,
@@ -190,9 +190,34 @@ impl Images {
                 )
             }
             Variant::NativeStatic | Variant::NativeDistroless | Variant::NativeDebian => {
+                let interpreter = crate::elf::interpreter(&bytes);
                 let mut entries = Vec::new();
-                if *variant == Variant::NativeDistroless {
-                    entries.extend(distroless_base()?);
+                match (&interpreter, variant) {
+                    (Some(loader), Variant::NativeStatic) => {
+                        return Err(ImageError::Input {
+                            path: program.to_path_buf(),
+                            problem: format!(
+                                "dynamically linked (it asks for {loader}), and a native-static image holds the program alone: give a static binary (the suite's are in artifacts/native-static), or use native-distroless"
+                            ),
+                        });
+                    }
+                    (_, Variant::NativeDistroless) => {
+                        entries.extend(distroless_base()?);
+                        entries.extend(crate::packages::distroless_libraries(&self.bases)?);
+                        dedup_folders(&mut entries);
+                    }
+                    _ => {}
+                }
+                if let (Some(loader), Variant::NativeDistroless) = (&interpreter, variant) {
+                    let inside = loader.trim_start_matches('/');
+                    if !entries.iter().any(|e| e.path() == inside) {
+                        return Err(ImageError::Input {
+                            path: program.to_path_buf(),
+                            problem: format!(
+                                "it asks for the dynamic loader {loader}, which Debian's glibc does not put there: link it against glibc for x86-64 Linux, or statically"
+                            ),
+                        });
+                    }
                 }
                 // On Debian the program goes where a Dockerfile's COPY would put it.
                 let (path, base) = if *variant == Variant::NativeDebian {
@@ -441,6 +466,23 @@ fn append<W: Write>(builder: &mut tar::Builder<W>, entry: Entry) -> std::io::Res
             builder.append_link(&mut header, path, target)
         }
     }
+}
+
+impl Entry {
+    /// Its path in the layer.
+    pub(crate) fn path(&self) -> &str {
+        match self {
+            Entry::File { path, .. } | Entry::Dir { path, .. } | Entry::Symlink { path, .. } => {
+                path
+            }
+        }
+    }
+}
+
+/// Drops a folder entry that an earlier entry already made (two packages both hold `lib/`).
+fn dedup_folders(entries: &mut Vec<Entry>) {
+    let mut seen = std::collections::HashSet::new();
+    entries.retain(|e| !matches!(e, Entry::Dir { .. }) || seen.insert(e.path().to_owned()));
 }
 
 /// What gcr.io/distroless/static holds besides the program: users and groups (root, nobody,

@@ -12,9 +12,9 @@ pub enum Variant {
     Aot(String),
     /// The static native binary alone.
     NativeStatic,
-    /// The static native binary on a distroless-like base.
+    /// The native binary on a distroless/cc-like base (glibc and libgcc_s from Debian).
     NativeDistroless,
-    /// The static native binary on a Debian bookworm minbase root.
+    /// The native binary on a Debian bookworm minbase root.
     NativeDebian,
 }
 

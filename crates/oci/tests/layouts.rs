@@ -95,11 +95,11 @@ fn images_are_tagged_reproducible_and_sized() {
     let expected: Vec<String> = variants().iter().map(|v| v.tag("hello")).collect();
     assert_eq!(tags, expected);
     let size = |tag: &str| first.iter().find(|b| b.tag == tag).unwrap().size;
-    // The distroless base (CA bundle, tzdata) dwarfs the program.
+    // The distroless base (glibc, CA bundle, tzdata) dwarfs the program.
     assert!(size("hello-native-distroless") > 50 * size("hello-native-static"));
     if tags.contains(&"hello-native-debian") {
-        // A Debian root is tens of megabytes even compressed.
-        assert!(size("hello-native-debian") > 10 * size("hello-native-distroless"));
+        // A Debian root is tens of megabytes even compressed, several times distroless's.
+        assert!(size("hello-native-debian") > 3 * size("hello-native-distroless"));
     }
     // Sizes read back from the layout are the sizes written.
     let read = wasmfaas_oci::sizes(&dir.path().join("a")).unwrap();
@@ -111,6 +111,31 @@ fn images_are_tagged_reproducible_and_sized() {
     write_all(&dir.path().join("a"), &wasm, &native);
     let index = std::fs::read_to_string(dir.path().join("a/index.json")).unwrap();
     assert_eq!(index.matches("hello-wasm\"").count(), 1, "{index}");
+}
+
+#[test]
+fn a_dynamically_linked_program_is_refused_by_native_static_and_taken_by_distroless() {
+    let dir = tempfile::tempdir().unwrap();
+    // Debian's `true` is linked against glibc, as the suite's `native` build is.
+    let program = PathBuf::from("/bin/true");
+    let loader = wasmfaas_oci::interpreter(&std::fs::read(&program).unwrap()).unwrap();
+    let images = Images::open(&dir.path().join("layout"))
+        .unwrap()
+        .with_base_cache(&base_cache());
+    let error = images
+        .write("dynamic", &Variant::NativeStatic, &program)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("dynamically linked")
+            && error.contains(&loader)
+            && error.contains("native-distroless"),
+        "{error}"
+    );
+    let built = images
+        .write("dynamic", &Variant::NativeDistroless, &program)
+        .unwrap();
+    assert_eq!(built.tag, "dynamic-native-distroless");
 }
 
 #[test]
@@ -243,6 +268,26 @@ fn umoci_unpacks_runnable_images_into_bundles() {
             assert!(rootfs.join("etc/passwd").is_file());
             assert!(rootfs.join("etc/ssl/certs/ca-certificates.crt").is_file());
             assert!(rootfs.join("usr/share/zoneinfo/UTC").exists());
+            // What a glibc-linked program needs, from Debian's packages.
+            // The loader's path is an absolute symlink: look at the link, not the host.
+            assert!(
+                rootfs
+                    .join("lib64/ld-linux-x86-64.so.2")
+                    .symlink_metadata()
+                    .is_ok()
+            );
+            for library in [
+                "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+                "lib/x86_64-linux-gnu/libc.so.6",
+                "lib/x86_64-linux-gnu/libm.so.6",
+                "lib/x86_64-linux-gnu/libgcc_s.so.1",
+            ] {
+                assert!(rootfs.join(library).exists(), "{tag}: no /{library}");
+            }
+            assert!(
+                !rootfs.join("usr/share/doc").exists(),
+                "{tag}: documentation"
+            );
         }
         if tag.ends_with("debian") {
             assert!(rootfs.join("etc/debian_version").is_file());

@@ -71,10 +71,14 @@ fn can_run() -> bool {
             wasmfaas_names::SHIM_BINARY
         ))
     } else {
-        ["native/pause", "native/matmul", "aot/wasmtime/matmul.cwasm"]
-            .into_iter()
-            .find(|a| !root.join(a).is_file())
-            .map(|a| format!("artifacts/{a} (build the suite: cargo run --release -- build)"))
+        [
+            "native-static/pause",
+            "native/matmul",
+            "aot/wasmtime/matmul.cwasm",
+        ]
+        .into_iter()
+        .find(|a| !root.join(a).is_file())
+        .map(|a| format!("artifacts/{a} (build the suite: cargo run --release -- build)"))
     };
     common::runs_here("the CRI tests", missing)
 }
@@ -602,7 +606,7 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
     node.import(
         "pause",
         &Variant::NativeStatic,
-        &artifacts.join("native/pause"),
+        &artifacts.join("native-static/pause"),
     );
     let registry = Registry::start(&node.dir.path().join("registry"));
     let wasm_image = node.publish(

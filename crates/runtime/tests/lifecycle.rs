@@ -361,7 +361,7 @@ fn wasm_container_lifecycle() {
 
 #[test]
 fn native_container_lifecycle() {
-    hello_lifecycle("native", "native/hello", "/hello");
+    hello_lifecycle("native", "native-static/hello", "/hello");
 }
 
 #[test]
@@ -676,7 +676,7 @@ fn delete_force_removes_running_containers() {
     let (reader, writer) = std::io::pipe().unwrap();
     let spec = BundleSpec::new(
         "/conformance",
-        std::fs::read(artifact("native/conformance")).unwrap(),
+        std::fs::read(artifact("native-static/conformance")).unwrap(),
         &["/conformance", "stdin"],
     );
     let pid = start_forever(&fx, &id, &spec, Stdio::from(reader));

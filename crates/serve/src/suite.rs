@@ -1,6 +1,7 @@
 //! The suite's functions as the gateway serves them (`wasmfaas serve --suite`): each with its
 //! `paper` arguments and inputs, its module or native binary from `wasmfaas build`.
 use wasmfaas_engines::Mode;
+use wasmfaas_suite::build::NativeBuild;
 use wasmfaas_suite::{Layout, Size};
 
 use crate::functions::{Code, DEFAULT_TIMEOUT, FunctionSpec};
@@ -24,7 +25,8 @@ pub fn functions(
         .iter()
         .map(|function| {
             let code = if mode == Mode::Native {
-                Code::Binary(layout.native(function.name))
+                // The paper's native build: glibc, dynamically linked.
+                Code::Binary(layout.native(function.name, NativeBuild::Glibc))
             } else {
                 Code::Module(layout.wasm(function.name))
             };

@@ -284,7 +284,7 @@ fn a_native_entrypoint_is_execed_as_a_container() {
     let Some(node) = Node::start("native") else {
         return;
     };
-    let rootfs = node.rootfs("native", &[("/hello", artifact("native/hello"))]);
+    let rootfs = node.rootfs("native", &[("/hello", artifact("native-static/hello"))]);
     let out = node.run("native", &rootfs, &[], &["/hello"]);
     assert!(
         out.status.success(),

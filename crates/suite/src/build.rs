@@ -1,5 +1,6 @@
-//! Building the suite: the functions for wasm32-wasip1 and natively (static, musl), the AOT
-//! artifacts of each module, and the inputs.
+//! Building the suite: the functions for wasm32-wasip1 and natively (dynamically against glibc,
+//! as the paper's images, and static against musl), the AOT artifacts of each module, and the
+//! inputs.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,8 +12,46 @@ use crate::{Layout, Size, functions, inputs};
 
 /// The WebAssembly target of the modules.
 pub const WASM_TARGET: &str = "wasm32-wasip1";
-/// The native target: static binaries that run in any container base, even `scratch`.
-pub const NATIVE_TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// How a native binary of the suite is linked. Both are measured: the paper's images hold
+/// `cargo build --release` binaries linked against glibc, and a static binary is what a
+/// `scratch` image can hold (it skips the dynamic loader, but has musl's allocator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NativeBuild {
+    /// Dynamically linked against glibc (`x86_64-unknown-linux-gnu`), as the paper built them.
+    Glibc,
+    /// Statically linked against musl (`x86_64-unknown-linux-musl`): runs on any base.
+    Static,
+}
+
+impl NativeBuild {
+    /// Both builds, the paper's first.
+    pub const ALL: [NativeBuild; 2] = [NativeBuild::Glibc, NativeBuild::Static];
+
+    /// The Rust target it is compiled for.
+    pub fn target(self) -> &'static str {
+        match self {
+            NativeBuild::Glibc => "x86_64-unknown-linux-gnu",
+            NativeBuild::Static => "x86_64-unknown-linux-musl",
+        }
+    }
+
+    /// Its folder in the artifacts, and its name in environment names (`process/native-static`).
+    pub fn dir(self) -> &'static str {
+        match self {
+            NativeBuild::Glibc => "native",
+            NativeBuild::Static => "native-static",
+        }
+    }
+
+    /// What it is, for reports: `glibc, dynamically linked`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NativeBuild::Glibc => "glibc, dynamically linked",
+            NativeBuild::Static => "musl, statically linked",
+        }
+    }
+}
 
 /// Programs built with the suite that are not functions of it: the WASI conformance program, and
 /// the sandbox container of the CRI test.
@@ -73,8 +112,10 @@ pub struct ArtifactSizes {
     pub wasm: u64,
     /// Its AOT artifact per engine: (engine, bytes).
     pub aot: Vec<(&'static str, u64)>,
-    /// Its static native binary.
+    /// Its native binary linked against glibc.
     pub native: u64,
+    /// Its static (musl) native binary.
+    pub native_static: u64,
 }
 
 /// Compiles the functions for `target` with cargo (incremental: unchanged code is not rebuilt).
@@ -196,8 +237,13 @@ pub fn build_all(
     sizes: &[Size],
     notice: &mut dyn FnMut(&str),
 ) -> Result<Vec<ArtifactSizes>, BuildError> {
-    Toolchain::on_path(&layout.source).ensure_targets(&[WASM_TARGET, NATIVE_TARGET], notice)?;
-    for target in [WASM_TARGET, NATIVE_TARGET] {
+    let targets = [
+        WASM_TARGET,
+        NativeBuild::Glibc.target(),
+        NativeBuild::Static.target(),
+    ];
+    Toolchain::on_path(&layout.source).ensure_targets(&targets, notice)?;
+    for target in targets {
         compile(layout, target)?;
     }
     let target_dir = layout.source.join("target");
@@ -211,7 +257,9 @@ pub fn build_all(
             &built(WASM_TARGET, &format!("{name}.wasm")),
             &layout.wasm(name),
         )?;
-        install(&built(NATIVE_TARGET, name), &layout.native(name))?;
+        for build in NativeBuild::ALL {
+            install(&built(build.target(), name), &layout.native(name, build))?;
+        }
     }
     for engine in engines {
         precompile(layout, engine.as_ref())?;
@@ -239,7 +287,8 @@ pub fn artifact_sizes(layout: &Layout, engines: &[Box<dyn Engine>]) -> Vec<Artif
                     )
                 })
                 .collect(),
-            native: size(layout.native(f.name)),
+            native: size(layout.native(f.name, NativeBuild::Glibc)),
+            native_static: size(layout.native(f.name, NativeBuild::Static)),
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::Size;
+use crate::build::NativeBuild;
 
 /// The suite on disk: `functions/` (source) and the artifacts folder (build output).
 #[derive(Debug, Clone)]
@@ -37,9 +38,9 @@ impl Layout {
         self.artifacts.join("wasm").join(format!("{function}.wasm"))
     }
 
-    /// The static native binary of `function`.
-    pub fn native(&self, function: &str) -> PathBuf {
-        self.artifacts.join("native").join(function)
+    /// The native binary of `function` as `build` links it.
+    pub fn native(&self, function: &str, build: NativeBuild) -> PathBuf {
+        self.artifacts.join(build.dir()).join(function)
     }
 
     /// The AOT artifact of `function` for the engine called `engine`.

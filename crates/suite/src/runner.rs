@@ -5,7 +5,7 @@ use wasmfaas_engines::{
     AotCache, Engine, EngineError, Invocation, Mode, Outcome, Preopen, Program, StdoutMode,
 };
 
-use crate::build::aot_is_current;
+use crate::build::{NativeBuild, aot_is_current};
 use crate::manifest::{GUEST_INPUT, GUEST_OUTPUT};
 use crate::{Function, Layout, Size, inputs};
 
@@ -46,14 +46,17 @@ pub struct PreparedRun {
 }
 
 /// Prepares `function` at `size` for `engine` in `mode`, writing its output files to
-/// `output_dir`. For AOT, uses the artifact `wasmfaas build` made when it is current for this
-/// engine, else compiles one through `cache`.
+/// `output_dir`. Native code is the binary of `native` (which WebAssembly ignores). For AOT,
+/// uses the artifact `wasmfaas build` made when it is current for this engine, else compiles
+/// one through `cache`.
+#[allow(clippy::too_many_arguments)]
 pub fn prepare(
     layout: &Layout,
     function: &Function,
     size: Size,
     engine: &dyn Engine,
     mode: Mode,
+    native: NativeBuild,
     output_dir: &Path,
     cache: &AotCache,
 ) -> Result<PreparedRun, RunError> {
@@ -66,7 +69,7 @@ pub fn prepare(
     };
     let (program, args, preopens, inputs_dir) = if mode == Mode::Native {
         let inputs_dir = checked_inputs(layout, function, size)?.unwrap_or(layout.inputs(size));
-        let program = Program::open(existing(layout.native(function.name))?)?;
+        let program = Program::open(existing(layout.native(function.name, native))?)?;
         let args = function.args(size, &path_str(&inputs_dir), &path_str(output_dir));
         (program, args, Vec::new(), inputs_dir)
     } else {

@@ -6,6 +6,7 @@ use wasmfaas_engines::{
     AotCache, EXIT_TRAP, Engine, Invocation, Mode, Preopen, Program, StdoutMode, WasmerEngine,
     WasmiEngine, WasmtimeEngine,
 };
+use wasmfaas_suite::build::NativeBuild;
 
 mod common;
 
@@ -150,7 +151,8 @@ fn every_way_out_of_a_preopen_is_refused() {
 
     // The control: the same probe run natively, with no sandbox, does get out.
     let native = wasmfaas_engines::NativeEngine;
-    let program = Program::open(common::layout().native("conformance")).unwrap();
+    let program =
+        Program::open(common::layout().native("conformance", NativeBuild::Glibc)).unwrap();
     let invocation = Invocation {
         program_name: "conformance".into(),
         args: vec![

@@ -5,23 +5,34 @@
 use wasmfaas_engines::{
     AotCache, Engine, Mode, NativeEngine, WasmerEngine, WasmiEngine, WasmtimeEngine,
 };
+use wasmfaas_suite::build::NativeBuild;
 use wasmfaas_suite::{Layout, Size, functions, runner};
 
 mod common;
 use common::layout;
 
-/// Runs every function at `size` on `engine` in `mode`; returns the failures, one line each.
-fn run_all(engine: &dyn Engine, mode: Mode, size: Size) -> Vec<String> {
+/// Runs every function at `size` on `engine` in `mode` (native code: the `native` build);
+/// returns the failures, one line each.
+fn run_all(engine: &dyn Engine, mode: Mode, native: NativeBuild, size: Size) -> Vec<String> {
     let layout = layout();
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = AotCache::new(cache_dir.path());
     let mut failures = Vec::new();
     for function in functions() {
         let output = tempfile::tempdir().unwrap();
-        let result = runner::prepare(layout, function, size, engine, mode, output.path(), &cache)
-            .and_then(|prepared| {
-                runner::run(&prepared, engine, mode).map(|outcome| (prepared, outcome))
-            });
+        let result = runner::prepare(
+            layout,
+            function,
+            size,
+            engine,
+            mode,
+            native,
+            output.path(),
+            &cache,
+        )
+        .and_then(|prepared| {
+            runner::run(&prepared, engine, mode).map(|outcome| (prepared, outcome))
+        });
         match result {
             Err(e) => failures.push(format!("{}: {e}", function.name)),
             Ok((_, outcome)) if outcome.exit_code != 0 => failures.push(format!(
@@ -50,7 +61,7 @@ macro_rules! every_function_passes {
     ($($test:ident: $engine:expr, $mode:expr, $size:expr;)*) => {$(
         #[test]
         fn $test() {
-            let failures = run_all(&$engine, $mode, $size);
+            let failures = run_all(&$engine, $mode, NativeBuild::Glibc, $size);
             assert!(failures.is_empty(), "{failures:#?}");
         }
     )*};
@@ -69,6 +80,35 @@ every_function_passes! {
     in_wasmer_aot_paper: WasmerEngine::new(), Mode::Aot, Size::Paper;
 }
 
+/// The static (musl) binaries, which the `native-static` images and `process/native-static` run.
+#[test]
+fn natively_static_small_and_paper() {
+    for size in [Size::Small, Size::Paper] {
+        let failures = run_all(&NativeEngine, Mode::Native, NativeBuild::Static, size);
+        assert!(failures.is_empty(), "{size}: {failures:#?}");
+    }
+}
+
+/// Both native builds are what they say: the glibc one asks for the dynamic loader, the
+/// static one does not.
+#[test]
+fn the_glibc_binary_is_dynamic_and_the_musl_one_static() {
+    let layout = layout();
+    let has_interpreter = |build: NativeBuild| {
+        let elf = std::fs::read(layout.native("hello", build)).unwrap();
+        // An ELF64 program header of type PT_INTERP (3) names the dynamic loader.
+        let phoff = u64::from_le_bytes(elf[32..40].try_into().unwrap()) as usize;
+        let phentsize = u16::from_le_bytes(elf[54..56].try_into().unwrap()) as usize;
+        let phnum = u16::from_le_bytes(elf[56..58].try_into().unwrap()) as usize;
+        (0..phnum).any(|i| {
+            let at = phoff + i * phentsize;
+            u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) == 3
+        })
+    };
+    assert!(has_interpreter(NativeBuild::Glibc));
+    assert!(!has_interpreter(NativeBuild::Static));
+}
+
 /// WasmEdge, in builds that have it (the `wasmedge` feature of wasmfaas-engines): every function
 /// at size small, interpreted and AOT-compiled.
 #[test]
@@ -78,7 +118,7 @@ fn in_wasmedge_interp_and_aot_small() {
         return;
     };
     for mode in [Mode::Interp, Mode::Aot] {
-        let failures = run_all(engine.as_ref(), mode, Size::Small);
+        let failures = run_all(engine.as_ref(), mode, NativeBuild::Glibc, Size::Small);
         assert!(failures.is_empty(), "wasmedge-{mode}: {failures:#?}");
     }
 }
@@ -96,6 +136,7 @@ fn checks_refuse_tampered_output() {
             Size::Small,
             &NativeEngine,
             Mode::Native,
+            NativeBuild::Glibc,
             output.path(),
             &cache,
         )
@@ -165,6 +206,7 @@ fn a_wrong_output_file_fails_the_check() {
         Size::Small,
         &NativeEngine,
         Mode::Native,
+        NativeBuild::Glibc,
         output.path(),
         &cache,
     )
@@ -200,6 +242,7 @@ fn a_missing_build_is_reported_with_the_command_to_run() {
         Size::Small,
         &WasmtimeEngine::new(),
         Mode::Jit,
+        NativeBuild::Glibc,
         empty.path(),
         &cache,
     )
@@ -216,6 +259,7 @@ fn a_missing_build_is_reported_with_the_command_to_run() {
         Size::Large,
         &NativeEngine,
         Mode::Native,
+        NativeBuild::Glibc,
         empty.path(),
         &cache,
     )
@@ -292,6 +336,7 @@ fn every_engine_reads_inputs_from_a_read_only_mount() {
                 Size::Small,
                 engine.as_ref(),
                 *mode,
+                NativeBuild::Glibc,
                 output.path(),
                 &cache,
             )

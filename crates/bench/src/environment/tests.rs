@@ -23,6 +23,7 @@ fn host(tools: bool) -> Host {
 fn names_round_trip() {
     for name in [
         "process/native",
+        "process/native-static",
         "embedded/wasmtime-aot",
         "process/wasmi-interp",
         "containerd/wasmer-jit",
@@ -34,6 +35,24 @@ fn names_round_trip() {
     let debian = Environment::parse("containerd/native-debian").unwrap();
     assert_eq!(debian.base, Some(Base::Debian));
     assert_eq!(debian.engine_mode(), "native-debian");
+}
+
+#[test]
+fn each_native_environment_runs_the_build_its_images_hold() {
+    let build = |name: &str| Environment::parse(name).unwrap().native_build();
+    // As the paper's images: glibc on distroless and Debian, and the process that stands in
+    // for them; musl where the binary is alone.
+    assert_eq!(build("process/native"), NativeBuild::Glibc);
+    assert_eq!(build("oci/native-distroless"), NativeBuild::Glibc);
+    assert_eq!(build("containerd/native-debian"), NativeBuild::Glibc);
+    assert_eq!(build("process/native-static"), NativeBuild::Static);
+    assert_eq!(build("containerd/native-static"), NativeBuild::Static);
+    let names: Vec<String> = available(&wasmfaas_engines::registry(), &host(false))
+        .iter()
+        .map(|e| e.to_string())
+        .filter(|n| n.starts_with("process/native"))
+        .collect();
+    assert_eq!(names, ["process/native", "process/native-static"]);
 }
 
 #[test]

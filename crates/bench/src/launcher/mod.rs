@@ -175,6 +175,7 @@ fn prepare_suite_run(
         cell.size,
         engine,
         cell.environment.mode,
+        cell.environment.native_build(),
         &output_dir,
         &context.cache,
     )
@@ -246,7 +247,10 @@ fn container_cell(
     let name = cell.function.name;
     let mut annotations = HashMap::new();
     let (variant, program) = match (environment.mode, environment.base) {
-        (Mode::Native, Some(base)) => (base.variant(), context.layout.native(name)),
+        (Mode::Native, Some(base)) => (
+            base.variant(),
+            context.layout.native(name, base.native_build()),
+        ),
         (Mode::Native, None) => {
             return Err(prepare_error(
                 "native code in a container needs a base (native-static, native-distroless, native-debian)".into(),

@@ -56,14 +56,18 @@ fn print_sizes(table: &[ArtifactSizes]) {
     for engine in &engines {
         header.push_str(&format!(" {:>14}", format!("aot/{engine}")));
     }
-    header.push_str(&format!(" {:>12}", "native"));
+    header.push_str(&format!(" {:>12} {:>14}", "native", "native-static"));
     println!("{header}");
     for row in table {
         let mut line = format!("{:<18} {:>12}", row.function, human(row.wasm));
         for (_, bytes) in &row.aot {
             line.push_str(&format!(" {:>14}", human(*bytes)));
         }
-        line.push_str(&format!(" {:>12}", human(row.native)));
+        line.push_str(&format!(
+            " {:>12} {:>14}",
+            human(row.native),
+            human(row.native_static)
+        ));
         println!("{line}");
     }
 }

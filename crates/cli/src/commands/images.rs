@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use wasmfaas_oci::{Images, Variant};
-use wasmfaas_suite::build::build_all;
+use wasmfaas_suite::build::{NativeBuild, build_all};
 
 use super::ProjectArgs;
 use super::build::human;
@@ -66,8 +66,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         .expect("variants come from the engines");
                     layout.aot(name, function.name, engine.artifact_extension())
                 }
-                Variant::NativeStatic | Variant::NativeDistroless | Variant::NativeDebian => {
-                    layout.native(function.name)
+                // The paper's images hold the glibc build; only the static one runs alone.
+                Variant::NativeStatic => layout.native(function.name, NativeBuild::Static),
+                Variant::NativeDistroless | Variant::NativeDebian => {
+                    layout.native(function.name, NativeBuild::Glibc)
                 }
             };
             let built = images.write(function.name, variant, &program)?;

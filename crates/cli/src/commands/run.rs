@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use wasmfaas_engines::{
     AotCache, Engine, Invocation, Limits, Mode, Outcome, Preopen, Program, StdoutMode,
 };
+use wasmfaas_suite::build::NativeBuild;
 use wasmfaas_suite::{Size, runner};
 
 use super::ProjectArgs;
@@ -150,6 +151,8 @@ fn run_suite_function(
         args.size,
         engine,
         mode,
+        // The paper's native build, as `process/native` runs it.
+        NativeBuild::Glibc,
         output.path(),
         cache,
     )?;

@@ -5,7 +5,7 @@ use crate::report::document::{Block, Section};
 pub(crate) fn method() -> Section {
     let mut section = Section::new("How this was measured");
     section.blocks.push(Block::List(vec![
-        "One run = one cold execution: `process` starts a fresh OS process (the static native binary, or `wasmfaas run` of the module or AOT artifact); `embedded` loads the program into an engine created once per harness process, with a fresh store and WASI context per run.".into(),
+        "One run = one cold execution: `process` starts a fresh OS process (the native binary: `native` linked against glibc as the paper's, `native-static` against musl; or `wasmfaas run` of the module or AOT artifact); native containers hold the glibc binary on distroless/cc and Debian bases, the musl one alone in `native-static`; `embedded` loads the program into an engine created once per harness process, with a fresh store and WASI context per run.".into(),
         "Time: the monotonic clock around the whole run, in nanoseconds. Every run's output is checked; a failed run is reported and never timed.".into(),
         "Order: every round runs each cell once, in a seeded random order (the seed is recorded), so drift spreads over all cells.".into(),
         "Statistics: medians with distribution-free 95% CIs (binomial order statistics); Mann–Whitney U (two-sided, scipy's method), Holm-corrected within each function; ratio of medians with a 95% bootstrap CI; Cliff's delta; outliers (Tukey fences) flagged in samples.csv, never dropped.".into(),
