@@ -33,6 +33,15 @@ pub fn check(
     output_dir: &Path,
     inputs_dir: &Path,
 ) -> Result<String, CheckError> {
+    if let Some(user) = function.user {
+        return user
+            .check(stdout, output_dir, inputs_dir)
+            .map_err(|problem| CheckError {
+                function: function.name,
+                size,
+                problem,
+            });
+    }
     let run = Run {
         function,
         size,

@@ -6,12 +6,14 @@
 
 pub mod build;
 pub mod check;
+pub mod function;
 pub mod inputs;
 pub mod layout;
-pub mod manifest;
 pub mod runner;
 pub mod toolchain;
+pub mod user;
 
 pub use check::{CheckError, check};
+pub use function::{Function, Kind, Size, find, functions};
 pub use layout::Layout;
-pub use manifest::{Function, Kind, Size, find, functions};
+pub use user::{Catalog, UserFunction};

@@ -6,8 +6,8 @@ use wasmfaas_engines::{
 };
 
 use crate::build::{NativeBuild, aot_is_current};
-use crate::manifest::{GUEST_INPUT, GUEST_OUTPUT};
-use crate::{Function, Layout, Size, inputs};
+use crate::function::{GUEST_INPUT, GUEST_OUTPUT};
+use crate::{Function, Layout, Size, UserFunction, inputs};
 
 /// The most standard output a suite run keeps for its check (large prime-numbers prints ~2.5 MB).
 pub const STDOUT_LIMIT: usize = 256 << 20;
@@ -29,6 +29,9 @@ pub enum RunError {
         /// Where they should be.
         path: PathBuf,
     },
+    /// A user's function lacks what the environment runs (a module, a binary).
+    #[error("{0}")]
+    NoCode(String),
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -60,6 +63,9 @@ pub fn prepare(
     output_dir: &Path,
     cache: &AotCache,
 ) -> Result<PreparedRun, RunError> {
+    if let Some(user) = function.user {
+        return prepare_user(user, engine, mode, output_dir, cache);
+    }
     let existing = |path: PathBuf| {
         if path.is_file() {
             Ok(path)
@@ -106,6 +112,30 @@ pub fn prepare(
     })
 }
 
+/// Prepares a user's function: its files and folders from its manifest, AOT artifacts through
+/// `cache` (content-addressed, so two manifests cannot mix them up).
+fn prepare_user(
+    user: &UserFunction,
+    engine: &dyn Engine,
+    mode: Mode,
+    output_dir: &Path,
+    cache: &AotCache,
+) -> Result<PreparedRun, RunError> {
+    let (path, invocation) = user
+        .invocation(mode, output_dir)
+        .map_err(RunError::NoCode)?;
+    let program = if mode == Mode::Aot {
+        cache.artifact_for(engine, &path)?
+    } else {
+        Program::open(path)?
+    };
+    Ok(PreparedRun {
+        program,
+        invocation,
+        inputs_dir: user.inputs_dir(),
+    })
+}
+
 /// How a function sees its files when it runs isolated (WebAssembly, a container): its
 /// arguments name guest paths, and the host folders are mapped there.
 #[derive(Debug, Clone)]
@@ -127,6 +157,16 @@ pub fn guest_view(
     size: Size,
     output_dir: &Path,
 ) -> Result<GuestView, RunError> {
+    if let Some(user) = function.user {
+        let (_, invocation) = user
+            .invocation(Mode::Jit, output_dir)
+            .map_err(RunError::NoCode)?;
+        return Ok(GuestView {
+            args: invocation.args,
+            preopens: invocation.preopens,
+            inputs_dir: user.inputs_dir(),
+        });
+    }
     let inputs = checked_inputs(layout, function, size)?;
     let mut preopens = vec![Preopen {
         host: output_dir.to_path_buf(),

@@ -58,6 +58,8 @@ pub enum Kind {
     Micro,
     /// A real-world workload.
     RealWorld,
+    /// A user's function, from a manifest.
+    User,
 }
 
 /// One function of the suite.
@@ -71,7 +73,9 @@ pub struct Function {
     pub kind: Kind,
     /// Whether it is one of the paper's 13 (the others are tools, such as `hello`).
     pub in_paper: bool,
-    args: [&'static [&'static str]; 3],
+    pub(crate) args: [&'static [&'static str]; 3],
+    /// For a user's function: its declaration (none for the suite's).
+    pub user: Option<&'static crate::user::UserFunction>,
 }
 
 impl Function {
@@ -108,6 +112,7 @@ const fn function(
         kind,
         in_paper: true,
         args: [small, paper, large],
+        user: None,
     }
 }
 
@@ -228,6 +233,7 @@ static FUNCTIONS: [Function; 14] = [
         kind: Kind::Micro,
         in_paper: false,
         args: [&[], &[], &[]],
+        user: None,
     },
 ];
 
