@@ -23,6 +23,8 @@ pub struct CellStats {
     pub failed: usize,
     /// The distinct failure messages, first few.
     pub failures: Vec<String>,
+    /// Successful measured runs whose output nobody checked (a manifest's `check = "none"`).
+    pub unchecked: usize,
     /// Summary of the successful measured runs' total times; none when all failed.
     pub summary: Option<Summary>,
     /// Median time of each phase (load, compile, instantiate, execute), where the launcher
@@ -257,6 +259,7 @@ fn cell_stats(
         environment: environment.clone(),
         failed: samples.len() - ok.len(),
         failures,
+        unchecked: ok.iter().filter(|s| s.unchecked).count(),
         summary,
         phase_medians,
         lifecycle_medians,
@@ -364,6 +367,7 @@ pub(crate) mod tests {
             preset: None,
             plan: PlanSpec {
                 functions: vec!["matmul".into(), "aes".into()],
+                manifest: None,
                 environments,
                 size: wasmfaas_suite::Size::Small,
                 runs: 10,
@@ -393,6 +397,7 @@ pub(crate) mod tests {
                 peak_rss_kib: None,
                 ok,
                 error: (!ok).then(|| "exited with 1".into()),
+                unchecked: false,
             })
             .unwrap();
         }

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 use wasmfaas_engines::Engine;
 use wasmfaas_suite::build::NativeBuild;
-use wasmfaas_suite::{Function, Layout};
+use wasmfaas_suite::{Catalog, Function, Layout};
 
 use crate::launcher::{Cell, LaunchContext, Launchers};
 use crate::runset::{FORMAT, RunSetMeta, SuiteBuild};
@@ -42,6 +42,7 @@ pub fn new_meta(
     preset: Option<String>,
     command_line: Vec<String>,
     layout: &Layout,
+    catalog: &Catalog,
     engines: &[Box<dyn Engine>],
 ) -> RunSetMeta {
     RunSetMeta {
@@ -52,7 +53,7 @@ pub fn new_meta(
             .map_or(0, |d| d.as_secs()),
         command_line,
         preset,
-        suite: suite_build(layout, &plan),
+        suite: suite_build(layout, catalog, &plan),
         plan,
         machine: Machine::current(),
         engines: engines
@@ -62,8 +63,9 @@ pub fn new_meta(
     }
 }
 
-/// The functions' build profile and the digest of every artifact the plan runs.
-fn suite_build(layout: &Layout, plan: &PlanSpec) -> SuiteBuild {
+/// The functions' build profile and the digest of every artifact the plan runs (a user
+/// function's module and binary by their paths as the manifest gives them).
+fn suite_build(layout: &Layout, catalog: &Catalog, plan: &PlanSpec) -> SuiteBuild {
     let mut profile = String::new();
     for file in ["Cargo.toml", ".cargo/config.toml"] {
         if let Ok(text) = std::fs::read_to_string(layout.source.join(file)) {
@@ -81,6 +83,15 @@ fn suite_build(layout: &Layout, plan: &PlanSpec) -> SuiteBuild {
     }
     let mut artifacts = BTreeMap::new();
     for function in &plan.functions {
+        if let Some(user) = catalog.find(function).ok().and_then(|f| f.user) {
+            for path in [user.module(), user.binary()].into_iter().flatten() {
+                if let Ok(bytes) = std::fs::read(path) {
+                    let name = format!("{function}/{}", path.display());
+                    artifacts.insert(name, hex::encode(Sha256::digest(&bytes)));
+                }
+            }
+            continue;
+        }
         let mut paths = vec![layout.wasm(function)];
         paths.extend(NativeBuild::ALL.map(|build| layout.native(function, build)));
         for environment in &plan.environments {
@@ -123,6 +134,8 @@ fn suite_build(layout: &Layout, plan: &PlanSpec) -> SuiteBuild {
 pub struct BenchContext {
     /// The suite on disk.
     pub layout: Layout,
+    /// The functions the plan names: the suite's and its manifest's.
+    pub catalog: std::sync::Arc<Catalog>,
     /// The `wasmfaas` executable `process` runs WebAssembly with.
     pub wasmfaas_exe: std::path::PathBuf,
     /// Where AOT artifacts of stale builds are compiled to.
@@ -148,7 +161,7 @@ pub fn execute(
     let functions: Vec<&'static Function> = plan
         .functions
         .iter()
-        .map(|name| wasmfaas_suite::find(name).map_err(BenchError::Selection))
+        .map(|name| context.catalog.find(name).map_err(BenchError::Selection))
         .collect::<Result<_, _>>()?;
     let mut launchers = Launchers::new(LaunchContext {
         layout: context.layout.clone(),
@@ -217,6 +230,7 @@ pub fn execute(
             peak_rss_kib: None,
             ok: false,
             error: None,
+            unchecked: cell.function.user.is_some_and(|u| !u.is_checked()),
         };
         match measured {
             Ok(m) => {

@@ -15,8 +15,12 @@ use crate::Environment;
 /// What a bench measures: the inputs of the run matrix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSpec {
-    /// Suite functions, by name.
+    /// Functions, by name: the suite's and the manifest's.
     pub functions: Vec<String>,
+    /// The manifest declaring the plan's user functions (an absolute path, so that a resumed
+    /// run set finds it from anywhere). Absent when the plan runs only suite functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<std::path::PathBuf>,
     /// Environments.
     pub environments: Vec<Environment>,
     /// Workload size.
@@ -138,6 +142,7 @@ mod tests {
     fn spec(seed: u64) -> PlanSpec {
         PlanSpec {
             functions: vec!["matmul".into(), "aes".into(), "n-body".into()],
+            manifest: None,
             environments: vec![
                 Environment::parse("process/native").unwrap(),
                 Environment::parse("embedded/wasmtime-aot").unwrap(),

@@ -235,6 +235,7 @@ mod tests {
             preset: None,
             plan: PlanSpec {
                 functions: vec!["hello".into()],
+                manifest: None,
                 environments: vec![Environment::parse("process/native").unwrap()],
                 size: Size::Small,
                 runs: 3,
@@ -265,6 +266,7 @@ mod tests {
             peak_rss_kib: Some(1),
             ok: true,
             error: None,
+            unchecked: false,
         }
     }
 

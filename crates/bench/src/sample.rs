@@ -92,6 +92,10 @@ pub struct Sample {
     pub ok: bool,
     /// Why the run failed.
     pub error: Option<String>,
+    /// A user function whose manifest says `check = "none"`: it ran, but nobody judged its
+    /// output, and the report says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchecked: bool,
 }
 
 impl Sample {

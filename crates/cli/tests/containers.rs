@@ -258,6 +258,45 @@ fn every_function_runs_through_the_shim_at_size_paper_with_its_output_checked() 
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 
+/// A manifest's function (the example built from source) in images of its own: its module
+/// through wasmfaas-runtime and the shim, its glibc binary on the distroless base.
+#[test]
+fn a_manifest_function_runs_in_containers_with_its_output_checked() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/functions.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let runset = dir.path().join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--environments",
+        "oci/wasmtime-aot,containerd-shim/wasmtime-aot,oci/native-distroless",
+        "--runs",
+        "2",
+        "--warmup",
+        "0",
+        "--no-progress",
+        "--no-build",
+        "--output",
+        runset.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let samples = samples(&runset);
+    assert_eq!(samples.len(), 3 * 2, "{stderr}");
+    for sample in &samples {
+        assert_eq!(sample["function"], "wordfreq", "{sample}");
+        assert_eq!(sample["ok"], true, "{sample}");
+    }
+    let report = std::fs::read_to_string(runset.join("report.md")).unwrap();
+    assert!(report.contains("wordfreq"), "{report}");
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
+
 #[test]
 fn an_interrupted_container_bench_leaves_nothing_behind() {
     if !containers_here() {

@@ -277,7 +277,8 @@ impl UserFunction {
             Reference::Native => ("native", Mode::Native),
             Reference::Engine(engine) => (engine.as_str(), Mode::Jit),
         };
-        let engine = wasmfaas_engines::engine(engine).map_err(|e| failed(e.to_string()))?;
+        let engine = wasmfaas_engines::engine_with(engine, self.decl.timeout.is_some())
+            .map_err(|e| failed(e.to_string()))?;
         let mode = if mode == Mode::Native {
             mode
         } else {

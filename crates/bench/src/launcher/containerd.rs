@@ -250,9 +250,9 @@ impl Launcher for ContainerdLauncher {
         let child = command
             .spawn()
             .map_err(|e| run_error(format!("cannot start {}: {e}", self.ctr.display())))?;
-        let reaped = self
-            .watchdog
-            .wait_child(child, started, started + self.context.run_timeout);
+        let reaped =
+            self.watchdog
+                .wait_child(child, started, started + self.context.run_timeout_of(cell));
         self.in_flight = None;
         let (total, timed_out) = (reaped.total, reaped.timed_out);
         // ctr's rusage is its own, not the container's, which lives under the shim.
@@ -271,7 +271,7 @@ impl Launcher for ContainerdLauncher {
             return Err(run_error(tail(&stderr)));
         }
         measurement(
-            &self.context,
+            self.context.run_timeout_of(cell),
             container.files(),
             total,
             status,

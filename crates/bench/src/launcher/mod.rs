@@ -106,6 +106,17 @@ pub struct LaunchContext {
     pub restore_containerd: bool,
 }
 
+impl LaunchContext {
+    /// How long one run of `cell` may take before it is killed and recorded as failed: the
+    /// bench's limit, or a user function's own `timeout` when shorter.
+    pub fn run_timeout_of(&self, cell: &Cell) -> Duration {
+        match cell.function.user.and_then(|u| u.decl.timeout) {
+            Some(limit) => limit.min(self.run_timeout),
+            None => self.run_timeout,
+        }
+    }
+}
+
 /// The launchers of a bench, created when first needed.
 pub struct Launchers {
     context: LaunchContext,
@@ -183,6 +194,11 @@ fn prepare_suite_run(
         cell: cell.describe(),
         problem: e.to_string(),
     })?;
+    // A user function's timeout is each run's deadline (see `run_timeout_of`), not a limit in
+    // the engine: the bench measures engines as the suite's functions meet them, without
+    // epoch interruption, and `process` and container runs are killed at the deadline.
+    let mut prepared = prepared;
+    prepared.invocation.limits.timeout = None;
     Ok((prepared, output_dir))
 }
 
@@ -245,11 +261,15 @@ fn container_cell(
     };
     let environment = cell.environment;
     let name = cell.function.name;
+    let user = cell.function.user;
     let mut annotations = HashMap::new();
     let (variant, program) = match (environment.mode, environment.base) {
         (Mode::Native, Some(base)) => (
             base.variant(),
-            context.layout.native(name, base.native_build()),
+            match user {
+                Some(user) => user.binary().map_err(prepare_error)?.to_path_buf(),
+                None => context.layout.native(name, base.native_build()),
+            },
         ),
         (Mode::Native, None) => {
             return Err(prepare_error(
@@ -260,7 +280,18 @@ fn container_cell(
             let engine = find_engine(engines, &environment.engine)?;
             annotations.insert(HANDLER_ANNOTATION.to_owned(), engine.name().to_owned());
             annotations.insert(MODE_ANNOTATION.to_owned(), mode.to_string());
-            if mode == Mode::Aot {
+            if let Some(user) = user {
+                let module = user.module().map_err(prepare_error)?;
+                if mode == Mode::Aot {
+                    let artifact = context
+                        .cache
+                        .artifact_for(engine, module)
+                        .map_err(|e| prepare_error(e.to_string()))?;
+                    (Variant::Aot(engine.name().to_owned()), artifact.path)
+                } else {
+                    (Variant::Wasm, module.to_path_buf())
+                }
+            } else if mode == Mode::Aot {
                 let artifact = context
                     .layout
                     .aot(engine.name(), name, engine.artifact_extension());
@@ -367,7 +398,7 @@ struct RunFiles<'a> {
 /// The measurement of a finished run: its streams read back, and a timeout said in front of
 /// the end of its stderr.
 fn measurement(
-    context: &LaunchContext,
+    run_timeout: Duration,
     files: RunFiles,
     total: Duration,
     status: libc::c_int,
@@ -377,10 +408,7 @@ fn measurement(
     let read = |path: &Path| std::fs::read(path).map_err(|e| BenchError::io(path, e));
     let mut stderr_tail = tail(&read(files.stderr)?);
     if timed_out {
-        stderr_tail = format!(
-            "killed after the run timeout of {:?}. {stderr_tail}",
-            context.run_timeout
-        );
+        stderr_tail = format!("killed after the run timeout of {run_timeout:?}. {stderr_tail}");
     }
     Ok(Measurement {
         total,

@@ -216,7 +216,8 @@ impl Launcher for OciLauncher {
             run_error(e)
         })?;
         let created = Instant::now();
-        self.watchdog.arm(pid, started + self.context.run_timeout);
+        self.watchdog
+            .arm(pid, started + self.context.run_timeout_of(cell));
         let runc_stderr = container.stderr_path.with_file_name("runtime-stderr");
         if let Err(problem) = runtime.timed(&["start", &id], &runc_stderr) {
             self.watchdog.disarm();
@@ -248,7 +249,7 @@ impl Launcher for OciLauncher {
         })?;
         let peak_rss_kib = Some(rusage.ru_maxrss.max(0) as u64);
         measurement(
-            &self.context,
+            self.context.run_timeout_of(cell),
             container.files(),
             total,
             status,

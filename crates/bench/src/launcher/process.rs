@@ -26,6 +26,10 @@ struct Prepared {
     program: PathBuf,
     arg0: String,
     args: Vec<String>,
+    /// The child's whole environment (nothing is inherited).
+    env: Vec<(String, String)>,
+    /// A run taking longer is killed: the bench's limit, or a user function's own.
+    timeout: std::time::Duration,
     output_dir: PathBuf,
     inputs_dir: PathBuf,
     stdout_path: PathBuf,
@@ -66,11 +70,12 @@ impl Launcher for ProcessLauncher {
         let (run, output_dir) = prepare_suite_run(&self.context, cell, engine)?;
         let streams = self.context.work_dir.join(format!("{key}.streams"));
         std::fs::create_dir_all(&streams).map_err(|e| BenchError::io(&streams, e))?;
-        let (program, arg0, args) = if cell.environment.mode == Mode::Native {
+        let (program, arg0, args, env) = if cell.environment.mode == Mode::Native {
             (
                 run.program.path.clone(),
                 cell.function.name.to_owned(),
                 run.invocation.args.clone(),
+                run.invocation.env.clone(),
             )
         } else {
             let mut args: Vec<String> = vec![
@@ -84,6 +89,16 @@ impl Launcher for ProcessLauncher {
                 args.push("--dir".into());
                 args.push(format!("{}:{}", preopen.host.display(), preopen.guest));
             }
+            // The guest's environment and memory limit (a user function's manifest may set them)
+            // go on the command line, as a user would give them.
+            for (key, value) in &run.invocation.env {
+                args.push("--env".into());
+                args.push(format!("{key}={value}"));
+            }
+            if let Some(max_memory) = run.invocation.limits.max_memory {
+                args.push("--max-memory".into());
+                args.push(max_memory.to_string());
+            }
             args.push(run.program.path.to_string_lossy().into_owned());
             args.push("--".into());
             args.extend(run.invocation.args.iter().cloned());
@@ -91,6 +106,7 @@ impl Launcher for ProcessLauncher {
                 self.context.wasmfaas_exe.clone(),
                 "wasmfaas".to_owned(),
                 args,
+                Vec::new(),
             )
         };
         if !program.is_file() {
@@ -105,6 +121,8 @@ impl Launcher for ProcessLauncher {
                 program,
                 arg0,
                 args,
+                env,
+                timeout: self.context.run_timeout_of(cell),
                 output_dir,
                 inputs_dir: run.inputs_dir,
                 stdout_path: streams.join("stdout"),
@@ -126,6 +144,7 @@ impl Launcher for ProcessLauncher {
             .arg0(&prepared.arg0)
             .args(&prepared.args)
             .env_clear()
+            .envs(prepared.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);
@@ -139,7 +158,7 @@ impl Launcher for ProcessLauncher {
             .map_err(|e| run_error(format!("cannot start {}: {e}", prepared.program.display())))?;
         let reaped = self
             .watchdog
-            .wait_child(child, started, started + self.context.run_timeout);
+            .wait_child(child, started, started + prepared.timeout);
         let (total, timed_out) = (reaped.total, reaped.timed_out);
         let (status, rusage) = reaped
             .status
@@ -152,6 +171,13 @@ impl Launcher for ProcessLauncher {
         };
         // Linux reports ru_maxrss in KiB.
         let peak_rss_kib = Some(rusage.ru_maxrss.max(0) as u64);
-        measurement(&self.context, files, total, status, peak_rss_kib, timed_out)
+        measurement(
+            prepared.timeout,
+            files,
+            total,
+            status,
+            peak_rss_kib,
+            timed_out,
+        )
     }
 }

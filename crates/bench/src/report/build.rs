@@ -86,7 +86,16 @@ pub fn build(
         sections.push(section);
     }
     sections.push(beside_paper(&analysis, paper));
-    sections.push(claims_section(&claims));
+    // The paper's claims are about the paper's functions; a manifest's are said apart.
+    let user_functions: Vec<&str> = analysis
+        .meta
+        .plan
+        .functions
+        .iter()
+        .map(String::as_str)
+        .filter(|f| wasmfaas_suite::find(f).is_err())
+        .collect();
+    sections.push(claims_section(&claims, &user_functions));
     sections.push(pairwise(&analysis));
     if let Some(other) = compare {
         sections.push(comparison_with(&analysis, other));

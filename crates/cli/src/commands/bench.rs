@@ -16,8 +16,8 @@ use wasmfaas_engines::AotCache;
 use wasmfaas_suite::Size;
 use wasmfaas_suite::build::build_all;
 
-use super::ProjectArgs;
 use super::report::{ExportArgs, write_report};
+use super::{ManifestArgs, ProjectArgs};
 
 /// Exit code of a bench stopped by Ctrl-C (128 + SIGINT), resumable with `--resume`.
 const EXIT_INTERRUPTED: u8 = 130;
@@ -105,6 +105,8 @@ pub struct Args {
     #[arg(long)]
     no_build: bool,
     #[command(flatten)]
+    manifest: ManifestArgs,
+    #[command(flatten)]
     project: ProjectArgs,
 }
 
@@ -113,7 +115,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let layout = args.project.layout();
     let engines = wasmfaas_engines::registry();
     let mut host = wasmfaas_bench::Host::probe(&layout.artifacts.join("bases"));
-    let mut runset = match &args.resume {
+    let (mut runset, catalog) = match &args.resume {
         Some(dir) => {
             if !args.functions.is_empty()
                 || !args.environments.is_empty()
@@ -123,13 +125,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 || args.seed.is_some()
                 || args.restore_containerd
                 || args.no_restore_containerd
+                || args.manifest.manifest.is_some()
             {
                 bail!(
-                    "--resume continues the plan recorded in {}; leave out --functions, --environments, --size, --runs, --time-budget, --seed and --(no-)restore-containerd",
+                    "--resume continues the plan recorded in {}; leave out --functions, --environments, --size, --runs, --time-budget, --seed, --manifest and --(no-)restore-containerd",
                     dir.display()
                 );
             }
             let runset = RunSet::open(dir)?;
+            let catalog = ManifestArgs {
+                manifest: runset.meta.plan.manifest.clone(),
+            }
+            .catalog()?;
             let wanted = companions_of(&runset.meta.plan.environments);
             bring_companions(&args, &layout, &wanted, &mut host);
             ensure_built(&args, &layout, runset.meta.plan.size)?;
@@ -141,10 +148,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     runset.meta.machine.describe()
                 );
             }
-            runset
+            (runset, catalog)
         }
         None => {
-            let plan = plan(&args, &layout, &engines, &mut host)?;
+            let catalog = args.manifest.catalog()?;
+            let plan = plan(&args, &layout, &catalog, &engines, &mut host)?;
             ensure_built(&args, &layout, plan.size)?;
             let dir = args
                 .output
@@ -152,11 +160,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .unwrap_or_else(|| default_output(&layout.artifacts));
             let command_line: Vec<String> = std::env::args().collect();
             let preset = Some(format!("{:?}", args.preset).to_lowercase());
-            let meta = new_meta(plan, preset, command_line, &layout, &engines);
-            RunSet::create(&dir, meta)?
+            let meta = new_meta(plan, preset, command_line, &layout, &catalog, &engines);
+            (RunSet::create(&dir, meta)?, catalog)
         }
     };
     let context = BenchContext {
+        catalog: Arc::new(catalog),
         host,
         containerd_address: args.containerd_address.clone(),
         layout,
@@ -315,6 +324,7 @@ const MIN_RUNS: u32 = 3;
 fn plan(
     args: &Args,
     layout: &wasmfaas_suite::Layout,
+    catalog: &wasmfaas_suite::Catalog,
     engines: &[Box<dyn wasmfaas_engines::Engine>],
     host: &mut wasmfaas_bench::Host,
 ) -> Result<PlanSpec> {
@@ -346,7 +356,13 @@ fn plan(
         }
     }
     let environments = environment::select(&available, &unavailable, &patterns)?;
-    let functions = super::select_functions(&args.functions)?;
+    let functions = super::select_functions(&args.functions, catalog)?;
+    let manifest = match catalog.manifest() {
+        Some(manifest) => Some(std::path::absolute(&manifest.file).with_context(|| {
+            format!("cannot make {} an absolute path", manifest.file.display())
+        })?),
+        None => None,
+    };
     let runs = args.runs.unwrap_or(match args.preset {
         Preset::Quick => 10,
         Preset::Paper => 100,
@@ -366,6 +382,7 @@ fn plan(
     });
     Ok(PlanSpec {
         functions,
+        manifest,
         environments,
         size: args.size.unwrap_or(Size::Paper),
         runs,

@@ -30,7 +30,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let layout = args.project.layout();
     let functions: Vec<&'static wasmfaas_suite::Function> =
-        super::select_functions(&args.functions)?
+        super::select_functions(&args.functions, &wasmfaas_suite::Catalog::suite())?
             .iter()
             .map(|name| wasmfaas_suite::find(name).map_err(anyhow::Error::msg))
             .collect::<Result<_>>()?;

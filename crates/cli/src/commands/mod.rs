@@ -42,32 +42,36 @@ pub fn notice(line: &str) {
     eprintln!("wasmfaas: {line}");
 }
 
-/// The suite functions matching any of `patterns` (globs such as `matmul` or `n-*`), in the
-/// order the patterns match them; the paper's 13 when there are none.
-pub fn select_functions(patterns: &[String]) -> anyhow::Result<Vec<String>> {
-    let suite = wasmfaas_suite::functions();
+/// The functions of `catalog` matching any of `patterns` (globs such as `matmul` or `n-*`,
+/// over the suite's and the manifest's names), in the order the patterns match them. Without
+/// patterns: the manifest's functions when there is a manifest, else the paper's 13.
+pub fn select_functions(
+    patterns: &[String],
+    catalog: &wasmfaas_suite::Catalog,
+) -> anyhow::Result<Vec<String>> {
     if patterns.is_empty() {
-        return Ok(suite
+        if catalog.manifest().is_some() {
+            return Ok(catalog.user().iter().map(|f| f.name.to_owned()).collect());
+        }
+        return Ok(wasmfaas_suite::functions()
             .iter()
             .filter(|f| f.in_paper)
             .map(|f| f.name.to_owned())
             .collect());
     }
+    let all = catalog.all();
     let mut selected = Vec::new();
     for pattern in patterns {
         let glob = glob::Pattern::new(pattern)
             .with_context(|| format!("bad function pattern {pattern:?}"))?;
-        let matches: Vec<&str> = suite
+        let matches: Vec<&str> = all
             .iter()
             .map(|f| f.name)
             .filter(|name| glob.matches(name))
             .collect();
         if matches.is_empty() {
             // Same message as `wasmfaas run` gives for an unknown name.
-            bail!(
-                "{}",
-                wasmfaas_suite::find(pattern).err().unwrap_or_default()
-            );
+            bail!("{}", catalog.find(pattern).err().unwrap_or_default());
         }
         for name in matches {
             if !selected.iter().any(|s| s == name) {
@@ -76,4 +80,23 @@ pub fn select_functions(patterns: &[String]) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(selected)
+}
+
+/// The option of the commands that take users' functions.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ManifestArgs {
+    /// A function manifest (TOML) declaring your own functions beside the suite's; its build
+    /// commands run first (see the README's "Your own functions")
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+}
+
+impl ManifestArgs {
+    /// The suite's functions and the manifest's, its build commands run.
+    pub fn catalog(&self) -> anyhow::Result<wasmfaas_suite::Catalog> {
+        match &self.manifest {
+            Some(file) => Ok(wasmfaas_suite::Catalog::load(file)?),
+            None => Ok(wasmfaas_suite::Catalog::suite()),
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! `wasmfaas run`: one run of a suite function (output checked) or of any module or executable.
+//! `wasmfaas run`: one run of a suite or manifest function (output checked) or of any module or
+//! executable.
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,15 +11,15 @@ use wasmfaas_engines::{
 use wasmfaas_suite::build::NativeBuild;
 use wasmfaas_suite::{Size, runner};
 
-use super::ProjectArgs;
+use super::{ManifestArgs, ProjectArgs};
 
 /// Arguments of `wasmfaas run`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  wasmfaas run matmul --engine wasmtime --mode aot --size paper\n  wasmfaas run ./module.wasm --dir ./data:/data -- --verbose input.txt"
+    after_help = "Examples:\n  wasmfaas run matmul --engine wasmtime --mode aot --size paper\n  wasmfaas run ./module.wasm --dir ./data:/data -- --verbose input.txt\n  wasmfaas run wordfreq --manifest examples/functions.toml --engine wasmer"
 )]
 pub struct Args {
-    /// A suite function (e.g. matmul), or the path of a WASI module (.wasm), a wasmtime artifact (.cwasm) or a native executable
+    /// A suite function (e.g. matmul), a function of --manifest, or the path of a WASI module (.wasm), a wasmtime artifact (.cwasm) or a native executable
     target: String,
     /// The engine: native, wasmtime, wasmer, wasmi, or wasmedge in builds with the `wasmedge` feature
     #[arg(long, default_value = "wasmtime")]
@@ -48,6 +49,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
     #[command(flatten)]
+    manifest: ManifestArgs,
+    #[command(flatten)]
     project: ProjectArgs,
     /// Arguments for the guest (after --)
     #[arg(last = true)]
@@ -63,7 +66,28 @@ fn parse_env(spec: &str) -> Result<(String, String), String> {
 
 /// Runs `wasmfaas run`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let engine = wasmfaas_engines::engine_with(&args.engine, args.timeout.is_some())?;
+    let looks_like_path = args.target.contains('/') || std::path::Path::new(&args.target).is_file();
+    let catalog = if looks_like_path {
+        if args.manifest.manifest.is_some() {
+            bail!(
+                "--manifest names functions to run by name; {} is a path, so leave --manifest out or give a function's name",
+                args.target
+            );
+        }
+        None
+    } else {
+        Some(args.manifest.catalog()?)
+    };
+    // A manifest's timeout needs an engine that can interrupt its guest, as --timeout does.
+    let declared_timeout = catalog
+        .as_ref()
+        .and_then(|c| c.find(&args.target).ok())
+        .and_then(|f| f.user)
+        .and_then(|u| u.decl.timeout);
+    let engine = wasmfaas_engines::engine_with(
+        &args.engine,
+        args.timeout.is_some() || declared_timeout.is_some(),
+    )?;
     let mode = args.mode.unwrap_or(engine.modes()[0]);
     if mode == Mode::Native && args.max_memory.is_some() {
         bail!(
@@ -76,11 +100,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .clone()
             .unwrap_or_else(AotCache::default_root),
     );
-    let looks_like_path = args.target.contains('/') || std::path::Path::new(&args.target).is_file();
-    if looks_like_path {
-        run_path(&args, engine.as_ref(), mode, &cache)
-    } else {
-        run_suite_function(&args, engine.as_ref(), mode, &cache)
+    match catalog {
+        None => run_path(&args, engine.as_ref(), mode, &cache),
+        Some(catalog) => run_function(&args, &catalog, engine.as_ref(), mode, &cache),
     }
 }
 
@@ -121,23 +143,32 @@ fn run_path(args: &Args, engine: &dyn Engine, mode: Mode, cache: &AotCache) -> R
     finish(args, &outcome)
 }
 
-fn run_suite_function(
+fn run_function(
     args: &Args,
+    catalog: &wasmfaas_suite::Catalog,
     engine: &dyn Engine,
     mode: Mode,
     cache: &AotCache,
 ) -> Result<ExitCode> {
-    let function = wasmfaas_suite::find(&args.target)
+    let function = catalog
+        .find(&args.target)
         .map_err(|e| anyhow::anyhow!("{e}; or give the path of a module or executable"))?;
     if !args.guest_args.is_empty() {
-        bail!(
-            "suite functions take their arguments from --size; to pass your own, run the module by path (artifacts/wasm/{}.wasm)",
-            function.name
-        );
+        match function.user {
+            Some(_) => bail!(
+                "{} takes its arguments from its manifest (`args`); change them there",
+                function.name
+            ),
+            None => bail!(
+                "suite functions take their arguments from --size; to pass your own, run the module by path (artifacts/wasm/{}.wasm)",
+                function.name
+            ),
+        }
     }
     if !args.dirs.is_empty() {
         bail!(
-            "suite functions get their input and output directories from wasmfaas; --dir is for modules run by path"
+            "{} gets its input and output directories from wasmfaas (a manifest's `inputs`, `output` and `dirs`); --dir is for modules run by path",
+            function.name
         );
     }
     let layout = args.project.layout();
@@ -156,8 +187,24 @@ fn run_suite_function(
         output.path(),
         cache,
     )?;
-    prepared.invocation.env = args.env.clone();
+    // A user function's manifest sets its environment and limits; the command line adds to
+    // and overrides them.
+    prepared.invocation.env.extend(args.env.iter().cloned());
+    let declared = prepared.invocation.limits;
     prepared.invocation.limits = limits(args, engine);
+    if mode != Mode::Native {
+        prepared.invocation.limits.max_memory = prepared
+            .invocation
+            .limits
+            .max_memory
+            .or(declared.max_memory);
+    }
+    if args.timeout.is_none() {
+        prepared.invocation.limits.timeout = declared.timeout.filter(|_| engine.can_interrupt());
+        if let Some(timeout) = declared.timeout.filter(|_| !engine.can_interrupt()) {
+            process_watchdog(timeout, Some(output.path().to_path_buf()));
+        }
+    }
     if let Some(timeout) = args.timeout.filter(|_| !engine.can_interrupt()) {
         process_watchdog(timeout, Some(output.path().to_path_buf()));
     }

@@ -14,7 +14,9 @@ pub fn wasmfaas(args: &[&str]) -> Output {
         .expect("wasmfaas starts")
 }
 
-/// The suite built once per test binary (small inputs), for the tests that run functions.
+/// The suite built once per test binary (small inputs), for the tests that run functions (not
+/// every test binary does).
+#[allow(dead_code)]
 pub fn built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {

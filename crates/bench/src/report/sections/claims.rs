@@ -3,8 +3,18 @@
 use crate::claims::Checked;
 use crate::report::document::{Block, Section, Table};
 
-pub(crate) fn claims_section(claims: &[Checked]) -> Section {
+pub(crate) fn claims_section(claims: &[Checked], user_functions: &[&str]) -> Section {
     let mut section = Section::new("The paper's claims");
+    if !user_functions.is_empty() {
+        section.paragraph(format!(
+            "This section counts only the suite's functions, the paper's: {}, declared with `--manifest`, are in every other table but not here.",
+            user_functions
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     section.paragraph(
         "Each quantitative claim of the paper's §4–5, counted the same way on the paper's published runs (recomputed here: it must match the count the paper prints) and on this run set, under the most paper-like launcher that has the environments; a claim that compares WebAssembly with native containers is counted again through wasmfaas's shim (`containerd-shim`, against the same `containerd` native containers) when the run set has it. A claim is confirmed when it holds for the same majority of functions; functions where the outcome differs from the paper's are listed.",
     );

@@ -128,6 +128,7 @@ mod tests {
                 peak_rss_kib: None,
                 ok: true,
                 error: None,
+                unchecked: false,
             })
             .unwrap();
         }

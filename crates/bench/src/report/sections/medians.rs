@@ -29,11 +29,14 @@ pub(crate) fn medians(analysis: &Analysis) -> Result<Vec<Section>, BenchError> {
                 match analysis.cell(function, environment) {
                     Some(cell) => match &cell.summary {
                         Some(s) => {
-                            let flag = if cell.failed > 0 {
+                            let mut flag = if cell.failed > 0 {
                                 format!(" ({} failed)", cell.failed)
                             } else {
                                 String::new()
                             };
+                            if cell.unchecked > 0 {
+                                flag.push_str(" (unchecked)");
+                            }
                             row.push(format!(
                                 "{} [{}–{}]{flag}",
                                 ms(s.median),
