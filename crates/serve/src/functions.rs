@@ -1,4 +1,5 @@
-//! The functions file: which functions the gateway serves, what runs each, and its limits.
+//! The functions the gateway serves, read from a function manifest (the `wasmfaas-manifest`
+//! format `bench` and `run` read too): what runs each, and its limits.
 //!
 //! ```toml
 //! [[function]]
@@ -14,17 +15,17 @@
 //! timeout = "5s"
 //! max_memory = "64MiB"
 //! ```
-use std::collections::BTreeMap;
+//!
+//! A function declaring both a `module` and a `binary` (as a bench manifest does) is served by
+//! its `engine`: the binary for `native`, else the module. Its `check` is the bench's and is not
+//! used here.
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
 use wasmfaas_engines::{Mode, Preopen};
+use wasmfaas_manifest::{FunctionDecl, Manifest};
 
-/// Where a function's inputs are seen by a WebAssembly guest, as for the suite.
-pub const GUEST_INPUT: &str = "/input";
-/// Where a function's per-request output folder is seen by a WebAssembly guest.
-pub const GUEST_OUTPUT: &str = "/output";
+pub use wasmfaas_manifest::{GUEST_INPUT, GUEST_OUTPUT, ManifestError as FunctionsFileError};
 
 /// The longest a request may run when its function states no timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -76,240 +77,95 @@ pub struct FunctionSpec {
     pub max_memory: Option<u64>,
 }
 
-/// A functions file that cannot be served, said with the file, the function and the field.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {}{problem}", file.display(), place(function, field))]
-pub struct FunctionsFileError {
-    /// The file.
-    pub file: PathBuf,
-    /// The function, when the problem is in one.
-    pub function: Option<String>,
-    /// The field, when the problem is in one.
-    pub field: Option<&'static str>,
-    /// What is wrong and what to do.
-    pub problem: String,
-}
-
-fn place(function: &Option<String>, field: &Option<&'static str>) -> String {
-    match (function, field) {
-        (Some(function), Some(field)) => format!("function {function:?}, field `{field}`: "),
-        (Some(function), None) => format!("function {function:?}: "),
-        (None, Some(field)) => format!("field `{field}`: "),
-        (None, None) => String::new(),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default, rename = "function")]
-    functions: Vec<toml::Table>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFunction {
-    name: String,
-    module: Option<PathBuf>,
-    artifact: Option<PathBuf>,
-    binary: Option<PathBuf>,
-    engine: Option<String>,
-    mode: Option<String>,
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    dirs: Vec<String>,
-    inputs: Option<PathBuf>,
-    #[serde(default)]
-    output: bool,
-    timeout: Option<String>,
-    max_memory: Option<String>,
-}
-
-/// Reads and checks a functions file: every path exists, every engine and mode is known, no
-/// name is given twice.
+/// Reads and checks a functions file (a manifest), runs its build commands, and works out what
+/// serves each function: every path exists, every engine and mode is known and fits the code.
 pub fn read(file: &Path) -> Result<Vec<FunctionSpec>, FunctionsFileError> {
-    let error = |function: Option<&str>, field, problem: String| FunctionsFileError {
-        file: file.to_path_buf(),
-        function: function.map(str::to_owned),
-        field,
-        problem,
-    };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| error(None, None, format!("cannot read it: {e}")))?;
-    let raw: RawFile = toml::from_str(&text).map_err(|e| {
-        error(
-            None,
-            None,
-            format!("{}: expected [[function]] tables", e.message()),
-        )
-    })?;
-    if raw.functions.is_empty() {
-        return Err(error(None, None, "declares no [[function]]".into()));
-    }
-    let base = file.parent().unwrap_or(Path::new("."));
-    let mut specs: Vec<FunctionSpec> = Vec::new();
-    for (index, table) in raw.functions.into_iter().enumerate() {
-        let label = match table.get("name") {
-            Some(toml::Value::String(name)) => name.clone(),
-            _ => format!("#{}", index + 1),
-        };
-        let function: RawFunction = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| error(Some(&label), None, e.message().to_owned()))?;
-        let spec = function
-            .resolve(base)
-            .map_err(|(field, problem)| error(Some(&label), Some(field), problem))?;
-        if specs.iter().any(|s| s.name == spec.name) {
-            return Err(error(
-                Some(&label),
-                Some("name"),
-                "is declared twice: give each function its own name".into(),
-            ));
-        }
-        specs.push(spec);
-    }
-    Ok(specs)
+    let manifest = Manifest::read(file)?;
+    manifest.build()?;
+    manifest
+        .functions
+        .iter()
+        .map(|decl| {
+            served(decl)
+                .map_err(|(field, problem)| manifest.error(&decl.name, Some(field), problem))
+        })
+        .collect()
 }
 
 type FieldError = (&'static str, String);
 
-impl RawFunction {
-    fn resolve(self, base: &Path) -> Result<FunctionSpec, FieldError> {
-        check_name(&self.name).map_err(|p| ("name", p))?;
-        let existing = |field: &'static str, path: PathBuf| {
-            let path = base.join(path);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err((field, format!("{} is not a file", path.display())))
-            }
-        };
-        let code = match (self.module, self.artifact, self.binary) {
-            (Some(module), None, None) => Code::Module(existing("module", module)?),
-            (None, Some(artifact), None) => Code::Artifact(existing("artifact", artifact)?),
-            (None, None, Some(binary)) => Code::Binary(existing("binary", binary)?),
-            (None, None, None) => {
-                return Err((
-                    "module",
-                    "none of `module`, `artifact` or `binary` is given: say what runs the function"
-                        .into(),
-                ));
-            }
-            _ => {
-                return Err((
-                    "module",
-                    "give one of `module`, `artifact` and `binary`, not several".into(),
-                ));
-            }
-        };
-        let engine = match (&code, self.engine) {
-            (_, Some(engine)) => engine,
-            (Code::Binary(_), None) => "native".to_owned(),
-            (_, None) => "wasmtime".to_owned(),
-        };
-        let known = wasmfaas_engines::engine(&engine).map_err(|e| ("engine", e.to_string()))?;
-        let mode = match self.mode {
-            Some(mode) => mode.parse::<Mode>().map_err(|p| ("mode", p))?,
-            None if matches!(code, Code::Artifact(_)) => Mode::Aot,
-            None => known.modes()[0],
-        };
-        known
-            .check_mode(mode)
-            .map_err(|e| ("mode", e.to_string()))?;
-        match (&code, mode) {
-            (Code::Binary(_), Mode::Native)
-            | (Code::Module(_), _)
-            | (Code::Artifact(_), Mode::Aot) => {}
-            (Code::Binary(_), _) => {
-                return Err(("engine", "a `binary` runs with engine \"native\"".into()));
-            }
-            (Code::Artifact(_), _) => {
-                return Err(("mode", "an `artifact` runs in mode \"aot\"".into()));
-            }
+/// How the gateway serves a declared function.
+fn served(decl: &FunctionDecl) -> Result<FunctionSpec, FieldError> {
+    if decl.name == "metrics" {
+        return Err((
+            "name",
+            "\"metrics\" is the gateway's own route: choose another name".into(),
+        ));
+    }
+    let module = decl.module.as_ref().map(|s| s.path.clone());
+    let binary = decl.binary.as_ref().map(|s| s.path.clone());
+    let code = match (decl.engine.as_deref(), &decl.artifact, module, binary) {
+        (Some("native"), _, _, Some(binary)) => Code::Binary(binary),
+        (Some("native"), ..) => {
+            return Err((
+                "binary",
+                "engine \"native\" runs a `binary`, and none is given".into(),
+            ));
         }
-        if matches!(code, Code::Module(_)) && mode == Mode::Native {
+        (_, Some(artifact), _, _) => Code::Artifact(artifact.clone()),
+        (_, None, Some(module), _) => Code::Module(module),
+        (None, None, None, Some(binary)) => Code::Binary(binary),
+        (Some(engine), None, None, Some(_)) => {
             return Err((
                 "engine",
-                "a `module` runs on a WebAssembly engine, not \"native\"".into(),
+                format!(
+                    "engine {engine:?} runs a `module` or an `artifact`; a `binary` runs with engine \"native\""
+                ),
             ));
         }
-        let dirs = self
-            .dirs
-            .iter()
-            .map(|spec| {
-                let spec = match spec.split_once(':') {
-                    Some((host, guest)) => format!("{}:{guest}", base.join(host).display()),
-                    None => base.join(spec).display().to_string(),
-                };
-                spec.parse::<Preopen>()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|p| ("dirs", p))?;
-        let inputs = match self.inputs {
-            Some(dir) => {
-                let dir = base.join(dir);
-                if !dir.is_dir() {
-                    return Err(("inputs", format!("{} is not a folder", dir.display())));
-                }
-                Some(dir)
-            }
-            None => None,
-        };
-        let timeout = match self.timeout {
-            Some(spec) => humantime::parse_duration(&spec).map_err(|e| {
-                (
-                    "timeout",
-                    format!("bad duration {spec:?}: {e}; e.g. 5s, 500ms"),
-                )
-            })?,
-            None => DEFAULT_TIMEOUT,
-        };
-        let max_memory = self
-            .max_memory
-            .map(|spec| wasmfaas_engines::parse_bytes(&spec))
-            .transpose()
-            .map_err(|p| ("max_memory", p))?;
-        if mode == Mode::Native && max_memory.is_some() {
+        (_, None, None, None) => {
             return Err((
-                "max_memory",
-                "limits a WebAssembly guest's linear memory; a native process has none".into(),
+                "module",
+                "say what runs the function: a `module`, an `artifact` or a `binary`".into(),
             ));
         }
-        Ok(FunctionSpec {
-            name: self.name,
-            code,
-            engine,
-            mode,
-            args: self.args,
-            env: self.env.into_iter().collect(),
-            dirs,
-            inputs,
-            output: self.output,
-            timeout,
-            max_memory,
-        })
+    };
+    let engine = match (&code, &decl.engine) {
+        (_, Some(engine)) => engine.clone(),
+        (Code::Binary(_), None) => "native".to_owned(),
+        (_, None) => "wasmtime".to_owned(),
+    };
+    let known = wasmfaas_engines::engine(&engine).map_err(|e| ("engine", e.to_string()))?;
+    let mode = match decl.mode {
+        Some(mode) => mode,
+        None if matches!(code, Code::Artifact(_)) => Mode::Aot,
+        None => known.modes()[0],
+    };
+    known
+        .check_mode(mode)
+        .map_err(|e| ("mode", e.to_string()))?;
+    if matches!(code, Code::Artifact(_)) && mode != Mode::Aot {
+        return Err(("mode", "an `artifact` runs in mode \"aot\"".into()));
     }
-}
-
-/// A name is one path segment: letters, digits, `-`, `_` and `.`, not starting with `.`.
-fn check_name(name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if valid && name != "metrics" {
-        Ok(())
-    } else if name == "metrics" {
-        Err("\"metrics\" is the gateway's own route: choose another name".into())
-    } else {
-        Err(format!(
-            "{name:?} is not a route segment: use letters, digits, '-', '_' and '.'"
-        ))
+    if mode == Mode::Native && decl.max_memory.is_some() {
+        return Err((
+            "max_memory",
+            "limits a WebAssembly guest's linear memory; a native process has none".into(),
+        ));
     }
+    Ok(FunctionSpec {
+        name: decl.name.clone(),
+        code,
+        engine,
+        mode,
+        args: decl.args.clone(),
+        env: decl.env.clone(),
+        dirs: decl.dirs.clone(),
+        inputs: decl.inputs.clone(),
+        output: decl.output,
+        timeout: decl.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        max_memory: decl.max_memory,
+    })
 }
 
 #[cfg(test)]
@@ -346,6 +202,23 @@ mod tests {
     }
 
     #[test]
+    fn a_bench_manifests_function_is_served_by_its_engine() {
+        let (dir, file) = file_with(
+            "[[function]]\nname = \"both\"\nmodule = \"hello.wasm\"\nbinary = \"hello.wasm\"\ncheck = \"same\"\nsummary = \"x\"\n\
+             [[function]]\nname = \"natively\"\nmodule = \"hello.wasm\"\nbinary = \"hello.wasm\"\nengine = \"native\"\n",
+        );
+        let specs = read(&file).unwrap();
+        let path = dir.path().join("hello.wasm");
+        assert_eq!(specs[0].code, Code::Module(path.clone()));
+        assert_eq!(specs[0].engine, "wasmtime");
+        assert_eq!(specs[1].code, Code::Binary(path));
+        assert_eq!(
+            (specs[1].engine.as_str(), specs[1].mode),
+            ("native", Mode::Native)
+        );
+    }
+
+    #[test]
     fn bad_files_name_the_function_and_the_field() {
         let cases = [
             (
@@ -358,7 +231,7 @@ mod tests {
             ),
             (
                 "[[function]]\nname = \"a\"\n",
-                "function \"a\", field `module`: none of `module`, `artifact` or `binary` is given",
+                "function \"a\", field `module`: neither `module` nor `binary` is given",
             ),
             (
                 "[[function]]\nname = \"a\"\nmodule = \"hello.wasm\"\nengine = \"v8\"\n",
@@ -382,7 +255,7 @@ mod tests {
             ),
             (
                 "[[function]]\nname = \"a b\"\nmodule = \"hello.wasm\"\n",
-                "function \"a b\", field `name`: \"a b\" is not a route segment",
+                "function \"a b\", field `name`: \"a b\" is not a name",
             ),
             (
                 "[[function]]\nname = \"metrics\"\nmodule = \"hello.wasm\"\n",
