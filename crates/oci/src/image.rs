@@ -218,6 +218,7 @@ impl Images {
                             ),
                         });
                     }
+                    entries.extend(libraries_beyond_the_base(program, loader, &entries)?);
                 }
                 // On Debian the program goes where a Dockerfile's COPY would put it.
                 let (path, base) = if *variant == Variant::NativeDebian {
@@ -606,4 +607,46 @@ pub fn sizes(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, Ima
         sizes.insert(tag.clone(), manifest_size(&manifest) + descriptor.size());
     }
     Ok(sizes)
+}
+
+/// The shared libraries of `program` that the distroless base (`base`) lacks, taken from the
+/// host's files as `ldd` finds them and put where the loader looks first
+/// (`lib/x86_64-linux-gnu`). The suite's binaries need none; a user's binary may (OpenSSL,
+/// zlib).
+fn libraries_beyond_the_base(
+    program: &Path,
+    loader: &str,
+    base: &[Entry],
+) -> Result<Vec<Entry>, ImageError> {
+    let input_error = |problem: String| ImageError::Input {
+        path: program.to_path_buf(),
+        problem,
+    };
+    let in_base = |name: &str| {
+        base.iter().any(|e| {
+            let path = Path::new(e.path());
+            path.file_name().is_some_and(|n| n == name)
+                && path
+                    .parent()
+                    .is_some_and(|p| p.ends_with("x86_64-linux-gnu"))
+        })
+    };
+    let mut entries = Vec::new();
+    for (name, host) in crate::elf::shared_libraries(loader, program).map_err(input_error)? {
+        if in_base(&name) {
+            continue;
+        }
+        let bytes = std::fs::read(&host).map_err(|e| {
+            input_error(format!(
+                "it needs {name}, found at {}, which cannot be read: {e}",
+                host.display()
+            ))
+        })?;
+        entries.push(Entry::File {
+            path: format!("lib/x86_64-linux-gnu/{name}"),
+            bytes,
+            mode: 0o644,
+        });
+    }
+    Ok(entries)
 }
