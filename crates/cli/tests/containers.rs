@@ -297,6 +297,136 @@ fn a_manifest_function_runs_in_containers_with_its_output_checked() {
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 
+/// `wasmfaas images --manifest`: a user's glibc binary that needs a library distroless/cc does
+/// not have (zlib) gets it in its distroless image, found as `ldd` finds it, and runs there;
+/// one whose library the loader cannot find is refused naming it.
+#[test]
+fn images_of_a_manifest_function_carry_the_libraries_its_binary_needs() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let cc = |args: &[&str]| {
+        let out = Command::new("cc")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cc {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.path().join("zver.c"),
+        "#include <stdio.h>\nextern const char *zlibVersion(void);\nint main(void) { printf(\"zlib %s\\n\", zlibVersion()); return 0; }\n",
+    )
+    .unwrap();
+    // Linked by the library's file name: no zlib headers or development package needed.
+    cc(&["-O2", "-o", "zver", "zver.c", "-l:libz.so.1"]);
+    std::fs::write(
+        dir.path().join("functions.toml"),
+        "[[function]]\nname = \"zver\"\nbinary = \"zver\"\ncheck = { command = \"grep -q '^zlib 1[.]'\" }\n",
+    )
+    .unwrap();
+    let layout = dir.path().join("layout");
+    let manifest = dir.path().join("functions.toml");
+    let out = wasmfaas(&[
+        "images",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--output",
+        layout.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("zver "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // No module: no WebAssembly images; dynamic: no native-static one; said why, once each.
+    assert!(
+        stderr.contains("not written: zver-wasm: zver declares no `module`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not written: zver-native-static:")
+            && stderr.contains("dynamically linked"),
+        "{stderr}"
+    );
+    assert!(row.contains("KiB") || row.contains("MiB"), "{row}");
+    let bundle = dir.path().join("bundle");
+    wasmfaas_oci::unpack(&layout, "zver-native-distroless", &bundle).unwrap();
+    assert!(
+        bundle
+            .join("rootfs/lib/x86_64-linux-gnu/libz.so.1")
+            .is_file(),
+        "zlib is in the image"
+    );
+    // And it runs there, through the bench's own image of it.
+    let runset = dir.path().join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--environments",
+        "oci/native-distroless",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--no-progress",
+        "--no-build",
+        "--output",
+        runset.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(samples(&runset).iter().all(|s| s["ok"] == true), "{stderr}");
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+
+    // A library the loader cannot find (linked by path, no rpath): one clear error.
+    std::fs::write(dir.path().join("demo.c"), "int demo(void) { return 7; }\n").unwrap();
+    std::fs::write(
+        dir.path().join("main.c"),
+        "int demo(void);\nint main(void) { return demo() - 7; }\n",
+    )
+    .unwrap();
+    cc(&[
+        "-shared",
+        "-fPIC",
+        "-o",
+        "libwfdemo.so.1",
+        "-Wl,-soname,libwfdemo.so.1",
+        "demo.c",
+    ]);
+    cc(&["-o", "needsdemo", "main.c", "./libwfdemo.so.1"]);
+    std::fs::write(
+        &manifest,
+        "[[function]]\nname = \"needsdemo\"\nbinary = \"needsdemo\"\n",
+    )
+    .unwrap();
+    let out = wasmfaas(&[
+        "images",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--output",
+        layout.to_str().unwrap(),
+    ]);
+    assert_stderr(
+        &out,
+        EXIT_ERROR,
+        &[
+            "needsdemo's native-distroless image",
+            "libwfdemo.so.1",
+            "not found",
+        ],
+    );
+}
+
 #[test]
 fn an_interrupted_container_bench_leaves_nothing_behind() {
     if !containers_here() {

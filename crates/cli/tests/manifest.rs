@@ -283,3 +283,53 @@ fn bad_manifests_are_refused_in_one_line_naming_file_function_and_field() {
         &["\"a\"", "`module`", "the compiler broke"],
     );
 }
+
+/// `wasmfaas build --manifest`: the suite as always, then the manifest's functions built by
+/// their commands and their modules compiled ahead of time into the cache the bench uses.
+#[test]
+fn build_precompiles_a_manifests_modules_beside_the_suite() {
+    let cache = tempfile::tempdir().unwrap();
+    let manifest = examples().join("functions.toml");
+    let out = wasmfaas(&[
+        "build",
+        "--size",
+        "small",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("wordfreq "))
+        .unwrap_or_else(|| panic!("a row for wordfreq: {stdout}"));
+    assert!(stdout.lines().any(|l| l.starts_with("matmul ")), "{stdout}");
+    // wasm, wasmtime's and wasmer's artifacts, the binary; no static build was declared.
+    assert_eq!(
+        row.matches("KiB").count() + row.matches("MiB").count(),
+        4,
+        "{row}"
+    );
+    let artifacts = walk(cache.path());
+    assert_eq!(
+        artifacts.len(),
+        2,
+        "one artifact per AOT engine: {artifacts:?}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

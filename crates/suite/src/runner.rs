@@ -158,12 +158,9 @@ pub fn guest_view(
     output_dir: &Path,
 ) -> Result<GuestView, RunError> {
     if let Some(user) = function.user {
-        let (_, invocation) = user
-            .invocation(Mode::Jit, output_dir)
-            .map_err(RunError::NoCode)?;
         return Ok(GuestView {
-            args: invocation.args,
-            preopens: invocation.preopens,
+            args: user.args(GUEST_INPUT, GUEST_OUTPUT),
+            preopens: user.preopens(output_dir),
             inputs_dir: user.inputs_dir(),
         });
     }

@@ -199,6 +199,34 @@ impl UserFunction {
         }
     }
 
+    /// What `wasmfaas build` makes of it: its module compiled ahead of time by each of
+    /// `engines` into `cache` (where the bench and `run` find the artifacts), and the sizes of
+    /// its files.
+    pub fn precompile(
+        &self,
+        name: &'static str,
+        engines: &[Box<dyn wasmfaas_engines::Engine>],
+        cache: &wasmfaas_engines::AotCache,
+    ) -> Result<crate::build::ArtifactSizes, String> {
+        let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+        let mut aot = Vec::new();
+        if let Ok(module) = self.module() {
+            for engine in engines {
+                let artifact = cache
+                    .artifact_for(engine.as_ref(), module)
+                    .map_err(|e| format!("{name}: {e}"))?;
+                aot.push((engine.name(), size(&artifact.path)));
+            }
+        }
+        Ok(crate::build::ArtifactSizes {
+            function: name,
+            wasm: self.module().map_or(0, size),
+            aot,
+            native: self.binary().map_or(0, size),
+            native_static: 0,
+        })
+    }
+
     /// Checks one run's stdout and output folder as its manifest says.
     pub(crate) fn check(
         &self,
@@ -298,6 +326,15 @@ impl UserFunction {
         })
     }
 
+    /// Its arguments with `{input}` and `{output}` replaced by `input` and `output`.
+    pub fn args(&self, input: &str, output: &str) -> Vec<String> {
+        self.decl
+            .args
+            .iter()
+            .map(|a| a.replace("{input}", input).replace("{output}", output))
+            .collect()
+    }
+
     /// Its program and invocation in `mode` writing to `output_dir`: native runs see host
     /// paths, WebAssembly the guest's.
     pub fn invocation(
@@ -322,11 +359,7 @@ impl UserFunction {
                 self.preopens(output_dir),
             )
         };
-        let args = decl
-            .args
-            .iter()
-            .map(|a| a.replace("{input}", &input).replace("{output}", &output))
-            .collect();
+        let args = self.args(&input, &output);
         Ok((
             program.to_path_buf(),
             Invocation {

@@ -1,11 +1,12 @@
-//! `wasmfaas build`: compile the suite for both targets, precompile, generate inputs, show sizes.
+//! `wasmfaas build`: compile the suite for both targets, precompile, generate inputs, show sizes;
+//! with `--manifest`, also build the user's functions and precompile their modules.
 use std::process::ExitCode;
 
 use anyhow::Result;
 use wasmfaas_suite::Size;
 use wasmfaas_suite::build::{ArtifactSizes, build_all};
 
-use super::ProjectArgs;
+use super::{ManifestArgs, ProjectArgs};
 
 /// Arguments of `wasmfaas build`.
 #[derive(Debug, clap::Args)]
@@ -13,6 +14,11 @@ pub struct Args {
     /// Sizes whose inputs to generate (repeat or comma-separate) [default: small, paper]
     #[arg(long, value_delimiter = ',')]
     size: Vec<Size>,
+    #[command(flatten)]
+    manifest: ManifestArgs,
+    /// Where the AOT artifacts of a manifest's modules are cached [default: $WASMFAAS_CACHE or ~/.cache/wasmfaas]
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
     project: ProjectArgs,
 }
@@ -26,13 +32,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.size
     };
     let started = std::time::Instant::now();
-    let table = build_all(
-        &layout,
-        &wasmfaas_engines::aot_engines(),
-        &sizes,
-        &mut super::notice,
-    )?;
+    // The manifest first: a bad one stops the build before the suite's minutes of compiling.
+    let catalog = args.manifest.catalog()?;
+    let engines = wasmfaas_engines::aot_engines();
+    let mut table = build_all(&layout, &engines, &sizes, &mut super::notice)?;
+    let cache = wasmfaas_engines::AotCache::new(
+        args.cache_dir
+            .clone()
+            .unwrap_or_else(wasmfaas_engines::AotCache::default_root),
+    );
+    for function in catalog.user() {
+        let user = function
+            .user
+            .expect("a catalog's user functions have a manifest entry");
+        table.push(
+            user.precompile(function.name, &engines, &cache)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
     print_sizes(&table);
+    if let Some(manifest) = catalog.manifest() {
+        eprintln!(
+            "the functions of {}: built by their commands, AOT artifacts in {}",
+            manifest.file.display(),
+            cache.root().display()
+        );
+    }
     eprintln!(
         "built {} functions in {:.1} s into {}; inputs: {}",
         table.len(),
