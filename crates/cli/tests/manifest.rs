@@ -333,3 +333,46 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// A module alone has nothing to be compared with: its runs are timed and marked unchecked.
+#[test]
+fn runs_without_a_check_are_timed_and_marked_unchecked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fib = prebuilt_fib().with_file_name("fib.wasm");
+    let manifest = dir.path().join("functions.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[function]]\nname = \"fib-alone\"\nmodule = {:?}\n",
+            fib.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let (out, samples) = bench(&manifest, "embedded/wasmtime-aot", dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(samples.len(), 2);
+    assert!(
+        samples
+            .iter()
+            .all(|s| s["ok"] == true && s["unchecked"] == true),
+        "{samples:?}"
+    );
+    assert!(
+        stdout.contains("had no output check (marked ?)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("none tested, they are about the suite's functions"),
+        "{stdout}"
+    );
+    let markdown = std::fs::read_to_string(dir.path().join("runset/report.md")).unwrap();
+    assert!(
+        markdown.contains("## Unchecked runs") && markdown.contains("(unchecked)"),
+        "{markdown}"
+    );
+}

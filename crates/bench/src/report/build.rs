@@ -140,6 +140,7 @@ pub fn terminal_summary(report: &Report) -> String {
             for environment in &environments {
                 let cell = match analysis.cell(function, environment) {
                     Some(c) => match &c.summary {
+                        Some(s) if c.failed == 0 && c.unchecked > 0 => format!("{}?", ms(s.median)),
                         Some(s) if c.failed == 0 => ms(s.median),
                         Some(s) => format!("{}!", ms(s.median)),
                         None => "failed".into(),
@@ -151,8 +152,19 @@ pub fn terminal_summary(report: &Report) -> String {
             out.push('\n');
         }
     }
-    out.push_str("\nthe paper's claims:\n");
-    for claim in &report.claims {
+    let suite_functions = analysis
+        .meta
+        .plan
+        .functions
+        .iter()
+        .filter(|f| wasmfaas_suite::find(f).is_ok())
+        .count();
+    if suite_functions == 0 {
+        out.push_str("\nthe paper's claims: none tested, they are about the suite's functions and this plan has none\n");
+    } else {
+        out.push_str("\nthe paper's claims:\n");
+    }
+    for claim in report.claims.iter().filter(|_| suite_functions > 0) {
         let ours = claim
             .ours
             .as_ref()
@@ -174,6 +186,12 @@ pub fn terminal_summary(report: &Report) -> String {
     if failed > 0 {
         out.push_str(&format!(
             "\n{failed} measured run(s) failed (marked !): see \"Failed runs\" in the report\n"
+        ));
+    }
+    let unchecked: usize = analysis.cells.iter().map(|c| c.unchecked).sum();
+    if unchecked > 0 {
+        out.push_str(&format!(
+            "\n{unchecked} measured run(s) had no output check (marked ?): their manifest says check = \"none\"\n"
         ));
     }
     out

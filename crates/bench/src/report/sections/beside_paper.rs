@@ -36,7 +36,15 @@ pub(crate) fn beside_paper(analysis: &Analysis, paper: &PaperData) -> Section {
             ));
         }
         let mut rows = Vec::new();
-        for function in &analysis.meta.plan.functions {
+        // Only the paper's functions have published runs to stand beside (a manifest's have none).
+        let published = paper.functions();
+        for function in analysis
+            .meta
+            .plan
+            .functions
+            .iter()
+            .filter(|f| published.contains(f))
+        {
             let Some(ours_reference) = analysis.summary(function, reference) else {
                 continue;
             };

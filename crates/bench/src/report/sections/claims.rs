@@ -7,7 +7,7 @@ pub(crate) fn claims_section(claims: &[Checked], user_functions: &[&str]) -> Sec
     let mut section = Section::new("The paper's claims");
     if !user_functions.is_empty() {
         section.paragraph(format!(
-            "This section counts only the suite's functions, the paper's: {}, declared with `--manifest`, are in every other table but not here.",
+            "This section counts only the suite's functions, the paper's; those declared with `--manifest` ({}) are in every other table but not here.",
             user_functions
                 .iter()
                 .map(|f| format!("`{f}`"))
