@@ -258,25 +258,23 @@ fn every_function_runs_through_the_shim_at_size_paper_with_its_output_checked() 
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 
-/// A manifest's function (the example built from source) in images of its own: its module
-/// through wasmfaas-runtime and the shim, its glibc binary on the distroless base.
-#[test]
-fn a_manifest_function_runs_in_containers_with_its_output_checked() {
-    if !containers_here() {
-        return;
-    }
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/functions.toml");
-    let dir = tempfile::tempdir().unwrap();
-    let runset = dir.path().join("runset");
+/// Benches the functions of `manifest` in `environments`, `runs` runs each without warmup, into
+/// `dir/runset`.
+fn manifest_bench(
+    dir: &Path,
+    manifest: &Path,
+    environments: &str,
+    runs: &str,
+) -> (std::process::Output, std::path::PathBuf) {
+    let runset = dir.join("runset");
     let out = wasmfaas(&[
         "bench",
         "--manifest",
         manifest.to_str().unwrap(),
         "--environments",
-        "oci/wasmtime-aot,containerd-shim/wasmtime-aot,oci/native-distroless",
+        environments,
         "--runs",
-        "2",
+        runs,
         "--warmup",
         "0",
         "--no-progress",
@@ -284,16 +282,53 @@ fn a_manifest_function_runs_in_containers_with_its_output_checked() {
         "--output",
         runset.to_str().unwrap(),
     ]);
+    (out, runset)
+}
+
+/// The examples in images of their own: the module through wasmfaas-runtime (and, for the one
+/// built from source, the shim), the glibc binary on the distroless base.
+#[test]
+fn the_examples_run_in_containers_with_their_outputs_checked() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let manifest = common::examples().join("functions.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, runset) = manifest_bench(
+        dir.path(),
+        &manifest,
+        "oci/wasmtime-aot,containerd-shim/wasmtime-aot,oci/native-distroless",
+        "2",
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let samples = samples(&runset);
-    assert_eq!(samples.len(), 3 * 2, "{stderr}");
-    for sample in &samples {
+    let wordfreq = samples(&runset);
+    assert_eq!(wordfreq.len(), 3 * 2, "{stderr}");
+    for sample in &wordfreq {
         assert_eq!(sample["function"], "wordfreq", "{sample}");
         assert_eq!(sample["ok"], true, "{sample}");
     }
     let report = std::fs::read_to_string(runset.join("report.md")).unwrap();
     assert!(report.contains("wordfreq"), "{report}");
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+    // The prebuilt example too, its module through wasmfaas-runtime, its binary on distroless.
+    let dir = tempfile::tempdir().unwrap();
+    let (out, runset) = manifest_bench(
+        dir.path(),
+        &common::prebuilt_fib(),
+        "oci/wasmtime-aot,oci/native-distroless",
+        "2",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let fib = samples(&runset);
+    assert_eq!(fib.len(), 2 * 2, "{stderr}");
+    assert!(
+        fib.iter()
+            .all(|s| s["function"] == "fib" && s["ok"] == true),
+        "{fib:?}"
+    );
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 
@@ -367,22 +402,7 @@ fn images_of_a_manifest_function_carry_the_libraries_its_binary_needs() {
         "zlib is in the image"
     );
     // And it runs there, through the bench's own image of it.
-    let runset = dir.path().join("runset");
-    let out = wasmfaas(&[
-        "bench",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--environments",
-        "oci/native-distroless",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
-        "--no-progress",
-        "--no-build",
-        "--output",
-        runset.to_str().unwrap(),
-    ]);
+    let (out, runset) = manifest_bench(dir.path(), &manifest, "oci/native-distroless", "1");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(samples(&runset).iter().all(|s| s["ok"] == true), "{stderr}");

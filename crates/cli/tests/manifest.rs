@@ -5,41 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
-use common::{EXIT_ERROR, wasmfaas};
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-/// The prebuilt example's two files, made as its manifest says a user makes them: the module
-/// from `fib.wat`, the executable with the C compiler.
-fn prebuilt_fib() -> PathBuf {
-    static MADE: OnceLock<PathBuf> = OnceLock::new();
-    MADE.get_or_init(|| {
-        let dir = examples().join("fib");
-        let wat = std::fs::read_to_string(dir.join("fib.wat")).unwrap();
-        std::fs::write(
-            dir.join("fib.wasm"),
-            wat::parse_str(&wat).expect("fib.wat is valid"),
-        )
-        .unwrap();
-        let cc = Command::new("cc")
-            .args(["-O2", "-o", "fib", "fib.c"])
-            .current_dir(&dir)
-            .output()
-            .expect("the C compiler Rust links with is there");
-        assert!(
-            cc.status.success(),
-            "{}",
-            String::from_utf8_lossy(&cc.stderr)
-        );
-        dir.join("functions.toml")
-    })
-    .clone()
-}
+use common::{EXIT_ERROR, examples, prebuilt_fib, wasmfaas};
 
 fn samples(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("samples.jsonl"))

@@ -1,4 +1,5 @@
 //! What the CLI's test binaries share: running wasmfaas, and the suite built once.
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
@@ -27,4 +28,35 @@ pub fn built() {
             String::from_utf8_lossy(&out.stderr)
         );
     });
+}
+
+/// The project's `examples/` folder: users' functions and their manifests.
+#[allow(dead_code)]
+pub fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// The prebuilt example's manifest, after its two files are made as the manifest says a user
+/// makes them: the module from `fib.wat`, the executable with the C compiler.
+#[allow(dead_code)]
+pub fn prebuilt_fib() -> PathBuf {
+    static MADE: OnceLock<PathBuf> = OnceLock::new();
+    MADE.get_or_init(|| {
+        let dir = examples().join("fib");
+        let wat = std::fs::read_to_string(dir.join("fib.wat")).unwrap();
+        let wasm = wat::parse_str(&wat).expect("fib.wat is valid");
+        std::fs::write(dir.join("fib.wasm"), wasm).unwrap();
+        let cc = Command::new("cc")
+            .args(["-O2", "-o", "fib", "fib.c"])
+            .current_dir(&dir)
+            .output()
+            .expect("the C compiler Rust links with is there");
+        assert!(
+            cc.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cc.stderr)
+        );
+        dir.join("functions.toml")
+    })
+    .clone()
 }
