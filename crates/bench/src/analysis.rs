@@ -101,6 +101,8 @@ pub struct Analysis {
     pub comparisons: Vec<Comparison>,
     /// The serving benchmark's loads, when the run set has them (`wasmfaas bench --serving`).
     pub serving: Vec<crate::serving::ServingRow>,
+    /// The start of `wasmfaas` itself, when the plan ran WebAssembly as processes.
+    pub runner_start: Option<crate::runner_start::RunnerStart>,
 }
 
 impl Analysis {
@@ -222,6 +224,7 @@ pub fn analyse(runset: &RunSet) -> Result<Analysis, BenchError> {
         cells,
         comparisons,
         serving: crate::serving::read_rows(&runset.dir)?,
+        runner_start: crate::runner_start::read(&runset.dir)?,
     })
 }
 

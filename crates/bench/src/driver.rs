@@ -185,6 +185,15 @@ pub fn execute(
             launchers.get(cell.environment.launcher)?.prepare(&cell)?;
         }
     }
+    // Every `process` WebAssembly run starts the whole `wasmfaas` binary: its own start is
+    // measured once, before the runs, for the report to state beside those figures.
+    let runs_the_runner = plan.environments.iter().any(|e| {
+        e.launcher == crate::LauncherKind::Process && e.mode != wasmfaas_engines::Mode::Native
+    });
+    if runs_the_runner && crate::runner_start::read(&runset.dir)?.is_none() {
+        let start = crate::runner_start::measure(&context.wasmfaas_exe)?;
+        crate::runner_start::write(&runset.dir, &start)?;
+    }
     let jobs = plan.jobs();
     let done = runset.done();
     observer.started(jobs.len(), done.len());

@@ -15,6 +15,7 @@ mod machine;
 pub mod paper;
 mod plan;
 pub mod report;
+pub mod runner_start;
 pub mod runset;
 mod sample;
 pub mod serving;

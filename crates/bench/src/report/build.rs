@@ -100,7 +100,7 @@ pub fn build(
     if let Some(other) = compare {
         sections.push(comparison_with(&analysis, other));
     }
-    sections.push(method());
+    sections.push(method(&analysis));
     let document = Document {
         title: format!(
             "wasmfaas bench: {} functions × {} environments, size {}",
