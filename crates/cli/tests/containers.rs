@@ -258,33 +258,6 @@ fn every_function_runs_through_the_shim_at_size_paper_with_its_output_checked() 
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 
-/// Benches the functions of `manifest` in `environments`, `runs` runs each without warmup, into
-/// `dir/runset`.
-fn manifest_bench(
-    dir: &Path,
-    manifest: &Path,
-    environments: &str,
-    runs: &str,
-) -> (std::process::Output, std::path::PathBuf) {
-    let runset = dir.join("runset");
-    let out = wasmfaas(&[
-        "bench",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--environments",
-        environments,
-        "--runs",
-        runs,
-        "--warmup",
-        "0",
-        "--no-progress",
-        "--no-build",
-        "--output",
-        runset.to_str().unwrap(),
-    ]);
-    (out, runset)
-}
-
 /// The examples in images of their own: the module through wasmfaas-runtime (and, for the one
 /// built from source, the shim), the glibc binary on the distroless base.
 #[test]
@@ -295,7 +268,7 @@ fn the_examples_run_in_containers_with_their_outputs_checked() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let manifest = common::examples().join("functions.toml");
     let dir = tempfile::tempdir().unwrap();
-    let (out, runset) = manifest_bench(
+    let (out, runset) = common::manifest_bench(
         dir.path(),
         &manifest,
         "oci/wasmtime-aot,containerd-shim/wasmtime-aot,oci/native-distroless",
@@ -314,7 +287,7 @@ fn the_examples_run_in_containers_with_their_outputs_checked() {
     assert_eq!(leftovers(&runset), Vec::<String>::new());
     // The prebuilt example too, its module through wasmfaas-runtime, its binary on distroless.
     let dir = tempfile::tempdir().unwrap();
-    let (out, runset) = manifest_bench(
+    let (out, runset) = common::manifest_bench(
         dir.path(),
         &common::prebuilt_fib(),
         "oci/wasmtime-aot,oci/native-distroless",
@@ -402,7 +375,7 @@ fn images_of_a_manifest_function_carry_the_libraries_its_binary_needs() {
         "zlib is in the image"
     );
     // And it runs there, through the bench's own image of it.
-    let (out, runset) = manifest_bench(dir.path(), &manifest, "oci/native-distroless", "1");
+    let (out, runset) = common::manifest_bench(dir.path(), &manifest, "oci/native-distroless", "1");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(samples(&runset).iter().all(|s| s["ok"] == true), "{stderr}");

@@ -23,22 +23,7 @@ fn bench(
     environments: &str,
     dir: &Path,
 ) -> (std::process::Output, Vec<serde_json::Value>) {
-    let runset = dir.join("runset");
-    let out = wasmfaas(&[
-        "bench",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--environments",
-        environments,
-        "--runs",
-        "2",
-        "--warmup",
-        "0",
-        "--no-build",
-        "--no-progress",
-        "--output",
-        runset.to_str().unwrap(),
-    ]);
+    let (out, runset) = common::manifest_bench(dir, manifest, environments, "2");
     let samples = samples(&runset);
     (out, samples)
 }

@@ -60,3 +60,31 @@ pub fn prebuilt_fib() -> PathBuf {
     })
     .clone()
 }
+
+/// Benches the functions of `manifest` in `environments`, `runs` runs each without warmup, into
+/// `dir/runset`.
+#[allow(dead_code)]
+pub fn manifest_bench(
+    dir: &Path,
+    manifest: &Path,
+    environments: &str,
+    runs: &str,
+) -> (std::process::Output, std::path::PathBuf) {
+    let runset = dir.join("runset");
+    let out = wasmfaas(&[
+        "bench",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--environments",
+        environments,
+        "--runs",
+        runs,
+        "--warmup",
+        "0",
+        "--no-progress",
+        "--no-build",
+        "--output",
+        runset.to_str().unwrap(),
+    ]);
+    (out, runset)
+}
