@@ -82,13 +82,15 @@ fn suite_build(layout: &Layout, catalog: &Catalog, plan: &PlanSpec) -> SuiteBuil
         }
     }
     let mut artifacts = BTreeMap::new();
+    let mut digest = |name: String, path: &Path| {
+        if let Ok(bytes) = std::fs::read(path) {
+            artifacts.insert(name, hex::encode(Sha256::digest(&bytes)));
+        }
+    };
     for function in &plan.functions {
         if let Some(user) = catalog.find(function).ok().and_then(|f| f.user) {
             for path in [user.module(), user.binary()].into_iter().flatten() {
-                if let Ok(bytes) = std::fs::read(path) {
-                    let name = format!("{function}/{}", path.display());
-                    artifacts.insert(name, hex::encode(Sha256::digest(&bytes)));
-                }
+                digest(format!("{function}/{}", path.display()), path);
             }
             continue;
         }
@@ -102,14 +104,12 @@ fn suite_build(layout: &Layout, catalog: &Catalog, plan: &PlanSpec) -> SuiteBuil
             }
         }
         for path in paths {
-            if let Ok(bytes) = std::fs::read(&path) {
-                let name = path
-                    .strip_prefix(&layout.artifacts)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .into_owned();
-                artifacts.insert(name, hex::encode(Sha256::digest(&bytes)));
-            }
+            let name = path
+                .strip_prefix(&layout.artifacts)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            digest(name, &path);
         }
     }
     // The image sizes of the paper's Figures 1–4, when `wasmfaas images` has written them.

@@ -32,13 +32,8 @@ pub struct RunnerStart {
 impl RunnerStart {
     /// The median start, in seconds.
     pub fn median(&self) -> f64 {
-        let mut sorted = self.samples_ns.clone();
-        sorted.sort_unstable();
-        match sorted.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => sorted[n / 2] as f64 / 1e9,
-            n => (sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2e9,
-        }
+        let seconds: Vec<f64> = self.samples_ns.iter().map(|&ns| ns as f64 / 1e9).collect();
+        wasmfaas_stats::summarize(&seconds).map_or(0.0, |s| s.median)
     }
 
     /// The fastest start, in seconds.

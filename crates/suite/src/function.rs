@@ -4,10 +4,8 @@
 //! fresh, empty folder for the run's output files). WebAssembly runs see them at the guest paths
 //! [`GUEST_INPUT`] and [`GUEST_OUTPUT`]; native runs get the host paths.
 
-/// Where a WebAssembly guest sees the inputs folder.
-pub const GUEST_INPUT: &str = "/input";
-/// Where a WebAssembly guest sees its output folder.
-pub const GUEST_OUTPUT: &str = "/output";
+// The suite's guests see their folders where a manifest's do: one definition for both.
+pub use wasmfaas_manifest::{GUEST_INPUT, GUEST_OUTPUT};
 
 /// How much work a run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -180,7 +180,7 @@ fn prepare_suite_run(
 ) -> Result<(PreparedRun, PathBuf), BenchError> {
     let output_dir = context.work_dir.join(cell.slug());
     std::fs::create_dir_all(&output_dir).map_err(|e| BenchError::io(&output_dir, e))?;
-    let prepared = runner::prepare(
+    let mut prepared = runner::prepare(
         &context.layout,
         cell.function,
         cell.size,
@@ -197,7 +197,6 @@ fn prepare_suite_run(
     // A user function's timeout is each run's deadline (see `run_timeout_of`), not a limit in
     // the engine: the bench measures engines as the suite's functions meet them, without
     // epoch interruption, and `process` and container runs are killed at the deadline.
-    let mut prepared = prepared;
     prepared.invocation.limits.timeout = None;
     Ok((prepared, output_dir))
 }

@@ -87,15 +87,7 @@ pub fn build(
     }
     sections.push(beside_paper(&analysis, paper));
     // The paper's claims are about the paper's functions; a manifest's are said apart.
-    let user_functions: Vec<&str> = analysis
-        .meta
-        .plan
-        .functions
-        .iter()
-        .map(String::as_str)
-        .filter(|f| wasmfaas_suite::find(f).is_err())
-        .collect();
-    sections.push(claims_section(&claims, &user_functions));
+    sections.push(claims_section(&claims, &user_functions(&analysis)));
     sections.push(pairwise(&analysis));
     if let Some(other) = compare {
         sections.push(comparison_with(&analysis, other));
@@ -116,6 +108,18 @@ pub fn build(
         compared_with: compare.map(|c| c.meta.command_line.join(" ")),
         analysis,
     })
+}
+
+/// The plan's functions that are a manifest's, not the suite's.
+fn user_functions(analysis: &Analysis) -> Vec<&str> {
+    analysis
+        .meta
+        .plan
+        .functions
+        .iter()
+        .map(String::as_str)
+        .filter(|f| wasmfaas_suite::find(f).is_err())
+        .collect()
 }
 
 /// The summary printed at the end of a bench: the headline table and the claims.
@@ -152,19 +156,15 @@ pub fn terminal_summary(report: &Report) -> String {
             out.push('\n');
         }
     }
-    let suite_functions = analysis
-        .meta
-        .plan
-        .functions
-        .iter()
-        .filter(|f| wasmfaas_suite::find(f).is_ok())
-        .count();
-    if suite_functions == 0 {
+    let claims: &[Checked] = if user_functions(analysis).len() == analysis.meta.plan.functions.len()
+    {
         out.push_str("\nthe paper's claims: none tested, they are about the suite's functions and this plan has none\n");
+        &[]
     } else {
         out.push_str("\nthe paper's claims:\n");
-    }
-    for claim in report.claims.iter().filter(|_| suite_functions > 0) {
+        &report.claims
+    };
+    for claim in claims {
         let ours = claim
             .ours
             .as_ref()
