@@ -68,13 +68,24 @@ impl AotCache {
 /// A failed precompile is the module's fault only if the module does not validate; otherwise
 /// (a missing engine library, an engine limit) the engine's own error says what to do.
 fn blame_the_module_if_invalid(error: EngineError, module: &Path, wasm: &[u8]) -> EngineError {
-    match (&error, crate::wasmtime_engine::validate(wasm)) {
+    match (&error, validate(wasm)) {
         (EngineError::Engine { .. }, Err(reason)) => EngineError::InvalidModule {
             path: module.to_path_buf(),
             reason,
         },
         _ => error,
     }
+}
+
+/// Whether `wasm` is a valid module of the WebAssembly standard (SIMD included), and if not, why:
+/// the engines share the standard, so this tells a bad module from an engine failure. wasmparser
+/// (the validator wasmtime uses) rather than an engine, so that a runner of one engine links no
+/// other.
+fn validate(wasm: &[u8]) -> Result<(), String> {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default())
+        .validate_all(wasm)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a concurrent reader never

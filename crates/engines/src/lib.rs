@@ -332,6 +332,41 @@ mod tests {
     }
 
     #[test]
+    fn a_run_reports_the_phases_it_went_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let wasm =
+            wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start")))"#)
+                .unwrap();
+        let module = dir.join("empty.wasm");
+        std::fs::write(&module, &wasm).unwrap();
+        let cache = AotCache::new(dir.join("cache"));
+        for engine in registry().iter().filter(|e| e.name() != "native") {
+            for &mode in engine.modes() {
+                let program = match mode {
+                    Mode::Aot => cache.artifact_for(engine.as_ref(), &module).unwrap(),
+                    _ => Program::open(&module).unwrap(),
+                };
+                let outcome = engine.run(&program, mode, &Invocation::default()).unwrap();
+                let phases = outcome.phases;
+                let what = format!("{}-{mode}: {phases:?}", engine.name());
+                assert_eq!(outcome.exit_code, 0, "{what}");
+                // A phase the run went through took some time; one it has not stays zero.
+                assert!(phases.load > Duration::ZERO, "{what}");
+                assert!(phases.instantiate > Duration::ZERO, "{what}");
+                assert!(phases.execute > Duration::ZERO, "{what}");
+                match mode {
+                    Mode::Jit | Mode::Baseline => {
+                        assert!(phases.compile > Duration::ZERO, "{what}")
+                    }
+                    Mode::Aot => assert_eq!(phases.compile, Duration::ZERO, "{what}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
     fn running_in_a_mode_the_engine_lacks_fails_before_reading_the_program() {
         let missing = Program {
             path: "/nonexistent/module.wasm".into(),

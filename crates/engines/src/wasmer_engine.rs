@@ -24,7 +24,11 @@ pub(crate) const ARTIFACT_MAGIC: &[u8] = b"wasmer-universal";
 /// a run with a memory limit gets tunables of its own (`wasmer_limits.rs`).
 #[derive(Default)]
 pub struct WasmerEngine {
-    ready: OnceLock<(wasmer::Engine, tokio::runtime::Runtime)>,
+    /// Cranelift, for JIT runs and for compiling artifacts.
+    compiler: OnceLock<wasmer::Engine>,
+    /// No compiler: AOT runs only deserialise artifacts, so they need not set Cranelift up.
+    headless: OnceLock<wasmer::Engine>,
+    runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
 impl std::fmt::Debug for WasmerEngine {
@@ -46,20 +50,33 @@ impl WasmerEngine {
         Self::default()
     }
 
-    fn ready(&self) -> Result<&(wasmer::Engine, tokio::runtime::Runtime), EngineError> {
-        if let Some(ready) = self.ready.get() {
-            return Ok(ready);
+    /// The engine of `mode`, created on first use: Cranelift for JIT (and compiling artifacts),
+    /// headless for AOT.
+    fn engine(&self, mode: Mode) -> &wasmer::Engine {
+        match mode {
+            Mode::Aot => self
+                .headless
+                .get_or_init(|| EngineBuilder::headless().into()),
+            _ => self.compiler.get_or_init(|| {
+                let mut compiler = Cranelift::new();
+                compiler.opt_level(CraneliftOptLevel::Speed);
+                EngineBuilder::new(compiler).into()
+            }),
         }
-        let mut compiler = Cranelift::new();
-        compiler.opt_level(CraneliftOptLevel::Speed);
-        let engine: wasmer::Engine = EngineBuilder::new(compiler).into();
-        // wasmer-wasix does its I/O on tokio; one worker is enough for a single guest thread.
+    }
+
+    /// The tokio runtime wasmer-wasix does its I/O on, created on first use.
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, EngineError> {
+        if let Some(runtime) = self.runtime.get() {
+            return Ok(runtime);
+        }
+        // One worker is enough for a single guest thread.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .map_err(engine_error)?;
-        Ok(self.ready.get_or_init(|| (engine, runtime)))
+        Ok(self.runtime.get_or_init(|| runtime))
     }
 
     fn load_module(
@@ -122,7 +139,7 @@ impl Engine for WasmerEngine {
     }
 
     fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
-        let (engine, _) = self.ready()?;
+        let engine = self.engine(Mode::Jit);
         let module = Module::new(engine, wasm).map_err(engine_error)?;
         Ok(module.serialize().map_err(engine_error)?.to_vec())
     }
@@ -145,7 +162,9 @@ impl Engine for WasmerEngine {
         self.check_mode(mode)?;
         let mut phases = Phases::default();
         let started = Instant::now();
-        let (engine, _) = self.ready()?;
+        let engine = self.engine(mode);
+        // The runtime too, so that a run's phases hold all of the engine's setup.
+        self.runtime()?;
         phases.load = started.elapsed();
         let module = self.load_module(engine, program, mode, &mut phases)?;
         Ok(Loaded {
@@ -164,7 +183,8 @@ impl Engine for WasmerEngine {
         }
         let (program, mut phases) = (&loaded.program, loaded.phases);
         let module: &Module = loaded.module(NAME)?;
-        let (engine, runtime) = self.ready()?;
+        // The store's engine must be the one the module was loaded with.
+        let (engine, runtime) = (self.engine(loaded.mode), self.runtime()?);
         let started = Instant::now();
         // Tunables are the engine's, and the engine is shared by every run, so a limited run
         // instantiates through its own handle on it (same compiled code, its own tunables). A

@@ -50,6 +50,9 @@ pub struct WasmtimeEngine {
     ticker: EpochTicker,
     cranelift: OnceLock<(wasmtime::Engine, Linker<RunState>)>,
     winch: OnceLock<(wasmtime::Engine, Linker<RunState>)>,
+    /// AOT runs only load artifacts: an engine without a compiler starts faster (no Cranelift
+    /// set up) and cannot compile anything by mistake.
+    loader: OnceLock<(wasmtime::Engine, Linker<RunState>)>,
 }
 
 /// The size of a serving engine's instance pool.
@@ -125,9 +128,18 @@ impl WasmtimeEngine {
         }
     }
 
-    fn config(&self, strategy: Strategy) -> Config {
+    /// The configuration of one strategy; `None` is the compiler-less loader of AOT runs.
+    fn config(&self, strategy: Option<Strategy>) -> Config {
         let mut config = Config::new();
-        config.strategy(strategy);
+        match strategy {
+            Some(strategy) => {
+                config.strategy(strategy);
+            }
+            // Cargo enables Cranelift for the whole workspace; this turns it off at run time.
+            None => {
+                config.enable_compiler(false);
+            }
+        }
         config.epoch_interruption(self.interruptible);
         if let Some(pool) = self.pool {
             let mut pooling = PoolingAllocationConfig::default();
@@ -149,11 +161,13 @@ impl WasmtimeEngine {
         config
     }
 
-    /// The engine and WASI linker of `mode`'s strategy, created on first use.
+    /// The engine and WASI linker of `mode`'s strategy, created on first use: Cranelift for
+    /// JIT, Winch for baseline, no compiler for AOT.
     fn engine(&self, mode: Mode) -> Result<&(wasmtime::Engine, Linker<RunState>), EngineError> {
         let (cell, strategy) = match mode {
-            Mode::Jit | Mode::Aot => (&self.cranelift, Strategy::Cranelift),
-            Mode::Baseline => (&self.winch, Strategy::Winch),
+            Mode::Jit => (&self.cranelift, Some(Strategy::Cranelift)),
+            Mode::Aot => (&self.loader, None),
+            Mode::Baseline => (&self.winch, Some(Strategy::Winch)),
             mode => return Err(self.unsupported_mode(mode)),
         };
         if let Some(ready) = cell.get() {
@@ -224,13 +238,6 @@ fn engine_error(e: &wasmtime::Error) -> EngineError {
         engine: NAME,
         message: format!("{e:#}"),
     }
-}
-
-/// Whether `wasm` is a valid module for wasmtime's default features (SIMD included), and if not,
-/// why: the engines share the WebAssembly standard, so this tells a bad module from an engine
-/// failure.
-pub(crate) fn validate(wasm: &[u8]) -> Result<(), String> {
-    wasmtime::Module::validate(&wasmtime::Engine::default(), wasm).map_err(|e| root_cause(&e))
 }
 
 /// The innermost message of an error chain, which is where wasmtime says what is wrong.
@@ -322,14 +329,15 @@ impl Engine for WasmtimeEngine {
     }
 
     fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
-        let (engine, _) = self.engine(Mode::Aot)?;
+        // The artifacts AOT runs load are Cranelift's, compiled as a JIT run would.
+        let (engine, _) = self.engine(Mode::Jit)?;
         engine.precompile_module(wasm).map_err(|e| engine_error(&e))
     }
 
     fn artifact_fingerprint(&self) -> String {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        if let Ok((engine, _)) = self.engine(Mode::Aot) {
+        if let Ok((engine, _)) = self.engine(Mode::Jit) {
             engine.precompile_compatibility_hash().hash(&mut hasher);
         }
         format!("{NAME}-{}-{:016x}", self.version(), hasher.finish())
@@ -356,6 +364,9 @@ impl Engine for WasmtimeEngine {
     fn run_loaded(&self, loaded: &Loaded, invocation: &Invocation) -> Result<Outcome, EngineError> {
         let prepared = self.prepare(loaded)?;
         let mut outcome = self.run_prepared(&prepared, invocation)?;
+        // The run's own phases, plus the loading, compiling and linking before it.
+        outcome.phases.load += prepared.phases.load;
+        outcome.phases.compile += prepared.phases.compile;
         outcome.phases.instantiate += prepared.phases.instantiate;
         Ok(outcome)
     }
