@@ -1,4 +1,5 @@
-//! The build script of the crates with our binaries (wasmfaas, wasmfaas-runtime, the shim):
+//! The build script of the crates with our binaries (wasmfaas, wasmfaas-runtime, the shim, the
+//! runners):
 //! they are linked with packed relative relocations (RELR, glibc 2.36+), so the loader reads a
 //! few kilobytes instead of megabytes of relocation entries at every start, ASLR kept: every
 //! `process` run and each runtime call of a container pays this start.

@@ -12,11 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use wasmfaas_suite::Layout;
 
-/// Parses a duration argument (`30s`, `500ms`, `10m`).
-pub fn parse_duration(spec: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(spec)
-        .map_err(|e| format!("bad duration {spec:?}: {e}; e.g. 30s, 500ms, 10m"))
-}
+pub use wasmfaas_runner::parse_duration;
 
 /// Options every suite command shares: where the project is.
 #[derive(Debug, clap::Args)]
