@@ -101,8 +101,8 @@ pub struct Analysis {
     pub comparisons: Vec<Comparison>,
     /// The serving benchmark's loads, when the run set has them (`wasmfaas bench --serving`).
     pub serving: Vec<crate::serving::ServingRow>,
-    /// The start of `wasmfaas` itself, when the plan ran WebAssembly as processes.
-    pub runner_start: Option<crate::runner_start::RunnerStart>,
+    /// The start of each runner `process` ran WebAssembly with (none without such runs).
+    pub runner_starts: Vec<crate::runner_start::RunnerStart>,
 }
 
 impl Analysis {
@@ -224,7 +224,7 @@ pub fn analyse(runset: &RunSet) -> Result<Analysis, BenchError> {
         cells,
         comparisons,
         serving: crate::serving::read_rows(&runset.dir)?,
-        runner_start: crate::runner_start::read(&runset.dir)?,
+        runner_starts: crate::runner_start::read(&runset.dir)?,
     })
 }
 

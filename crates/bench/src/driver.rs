@@ -136,7 +136,8 @@ pub struct BenchContext {
     pub layout: Layout,
     /// The functions the plan names: the suite's and its manifest's.
     pub catalog: std::sync::Arc<Catalog>,
-    /// The `wasmfaas` executable `process` runs WebAssembly with.
+    /// The `wasmfaas` executable `process` runs WebAssembly with where an engine has no lean
+    /// runner (`host.runners`).
     pub wasmfaas_exe: std::path::PathBuf,
     /// Where AOT artifacts of stale builds are compiled to.
     pub cache: wasmfaas_engines::AotCache,
@@ -185,14 +186,31 @@ pub fn execute(
             launchers.get(cell.environment.launcher)?.prepare(&cell)?;
         }
     }
-    // Every `process` WebAssembly run starts the whole `wasmfaas` binary: its own start is
-    // measured once, before the runs, for the report to state beside those figures.
-    let runs_the_runner = plan.environments.iter().any(|e| {
-        e.launcher == crate::LauncherKind::Process && e.mode != wasmfaas_engines::Mode::Native
-    });
-    if runs_the_runner && crate::runner_start::read(&runset.dir)?.is_none() {
-        let start = crate::runner_start::measure(&context.wasmfaas_exe)?;
-        crate::runner_start::write(&runset.dir, &start)?;
+    // Every `process` WebAssembly run starts a runner before its engine: each runner's own start
+    // is measured once, before the runs, for the report to state beside those figures.
+    if crate::runner_start::read(&runset.dir)?.is_empty() {
+        let mut runners: Vec<(std::path::PathBuf, Vec<String>)> = Vec::new();
+        for environment in plan.environments.iter().filter(|e| {
+            e.launcher == crate::LauncherKind::Process && e.mode != wasmfaas_engines::Mode::Native
+        }) {
+            let exe = context
+                .host
+                .runners
+                .get(&environment.engine)
+                .unwrap_or(&context.wasmfaas_exe);
+            match runners.iter_mut().find(|(path, _)| path == exe) {
+                Some((_, engines)) if engines.contains(&environment.engine) => {}
+                Some((_, engines)) => engines.push(environment.engine.clone()),
+                None => runners.push((exe.clone(), vec![environment.engine.clone()])),
+            }
+        }
+        let starts = runners
+            .into_iter()
+            .map(|(exe, engines)| crate::runner_start::measure(&exe, engines))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !starts.is_empty() {
+            crate::runner_start::write(&runset.dir, &starts)?;
+        }
     }
     let jobs = plan.jobs();
     let done = runset.done();

@@ -1,5 +1,6 @@
-//! What this machine offers the container launchers: root, runc, containerd and ctr, and the
-//! Debian base.
+//! What this machine offers the launchers: root, runc, containerd and ctr, the Debian base, and
+//! the project's own binaries (the runtime, the shim, the lean runners).
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wasmfaas_names::{RUNTIME_BINARY, SHIM_BINARY};
@@ -24,6 +25,9 @@ pub struct Host {
     pub shim: Result<PathBuf, String>,
     /// Whether the Debian base is cached or can be built here, or why not.
     pub debian: Result<(), String>,
+    /// The lean runner of each engine that has one built (`wasmfaas-run-wasmtime`, …), which
+    /// `process` runs WebAssembly with; an engine without one runs as `wasmfaas run`.
+    pub runners: BTreeMap<String, PathBuf>,
 }
 
 impl Host {
@@ -48,6 +52,14 @@ impl Host {
             runtime: find_companion(RUNTIME_BINARY),
             shim: find_companion(SHIM_BINARY),
             debian,
+            runners: wasmfaas_runner::RUNNERS
+                .iter()
+                .filter_map(|(engine, binary)| {
+                    find_companion(binary)
+                        .ok()
+                        .map(|path| (engine.to_string(), path))
+                })
+                .collect(),
         }
     }
 
@@ -91,8 +103,8 @@ impl Host {
     }
 }
 
-/// A binary of the project's (`wasmfaas-runtime`, the shim) beside the running executable (as
-/// cargo builds them), else on PATH.
+/// A binary of the project's (`wasmfaas-runtime`, the shim, a runner) beside the running
+/// executable (as cargo builds them), else on PATH.
 fn find_companion(binary: &str) -> Result<PathBuf, String> {
     std::env::current_exe()
         .ok()

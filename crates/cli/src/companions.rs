@@ -1,7 +1,8 @@
 //! The project's other binaries that `bench` drives, wasmfaas-runtime (the OCI runtime the runc
-//! shim runs for WebAssembly containers) and containerd-shim-wasmfaas-v1 (wasmfaas's containerd
-//! shim), brought up to date with cargo as `bench` brings the suite up to date: `cargo run
-//! --release -- bench` builds only `wasmfaas`, and a new machine needs no second step.
+//! shim runs for WebAssembly containers), containerd-shim-wasmfaas-v1 (wasmfaas's containerd
+//! shim) and the lean runners of `process` (`wasmfaas-run-<engine>`), brought up to date with
+//! cargo as `bench` brings the suite up to date: `cargo run --release -- bench` builds only
+//! `wasmfaas`, and a new machine needs no second step.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,12 +30,16 @@ pub fn build(project: &Path, binaries: &[&str]) -> Result<Option<PathBuf>, Strin
             .map(|b| format!(" --bin {b}"))
             .collect::<String>()
     );
-    // libcontainer links libseccomp: without its development files cargo would fail minutes
-    // into the build with a linker error.
-    let seccomp = Command::new("pkg-config")
-        .args(["--exists", "libseccomp"])
-        .status()
-        .is_ok_and(|s| s.success());
+    // libcontainer (in the runtime and the shim, not the runners) links libseccomp: without its
+    // development files cargo would fail minutes into the build with a linker error.
+    let containers = binaries
+        .iter()
+        .any(|b| [wasmfaas_names::RUNTIME_BINARY, wasmfaas_names::SHIM_BINARY].contains(b));
+    let seccomp = !containers
+        || Command::new("pkg-config")
+            .args(["--exists", "libseccomp"])
+            .status()
+            .is_ok_and(|s| s.success());
     if !seccomp {
         return Err(format!(
             "{names} link libseccomp, whose development files are not installed (apt-get install libseccomp-dev pkg-config)"
@@ -69,9 +74,7 @@ pub fn build(project: &Path, binaries: &[&str]) -> Result<Option<PathBuf>, Strin
             "wasmfaas-runtime/wasmedge,wasmfaas-shim/wasmedge",
         ]);
     }
-    super::commands::notice(&format!(
-        "bringing {names} up to date for the WebAssembly containers ({by_hand})"
-    ));
+    super::commands::notice(&format!("bringing {names} up to date ({by_hand})"));
     let folder = target_dir.join(&profile);
     let all_built = || binaries.iter().all(|b| folder.join(b).is_file());
     let status = match run_unless_locked(&mut command)

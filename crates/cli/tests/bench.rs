@@ -96,6 +96,85 @@ fn a_tiny_bench_writes_a_report_that_parses() {
     assert!(markdown.contains("Compared with another run set"));
 }
 
+/// The suite on every WebAssembly engine and mode as `process` runs it, through each engine's
+/// lean runner, at sizes small and paper: every run's output checked, each runner's own start
+/// recorded and named in the report.
+#[test]
+fn every_function_runs_checked_through_the_runners_at_small_and_paper() {
+    built();
+    let build = wasmfaas(&["build", "--size", "paper"]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    for size in ["small", "paper"] {
+        let dir = tempfile::tempdir().unwrap();
+        let runset = dir.path().join("runset");
+        let out = wasmfaas(&[
+            "bench",
+            "--environments",
+            "process/wasmtime-*,process/wasmer-*,process/wasmi-*",
+            "--size",
+            size,
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--no-progress",
+            "--no-build",
+            "--output",
+            runset.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{size}: {stderr}");
+        let samples = sample_lines(&runset);
+        // The paper's 13 functions × wasmtime's 3 modes, wasmer's 2 and wasmi's 1.
+        assert_eq!(samples.len(), 13 * 6, "{size}");
+        let failed: Vec<_> = samples.iter().filter(|s| s["ok"] != true).collect();
+        assert!(failed.is_empty(), "{size}: {failed:?}");
+        let starts: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(runset.join("runner-start.json")).unwrap(),
+        )
+        .unwrap();
+        let mut commands: Vec<(String, String)> = starts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["command"].as_str().unwrap().to_owned(),
+                    s["engines"].to_string(),
+                )
+            })
+            .collect();
+        commands.sort();
+        assert_eq!(
+            commands,
+            [
+                (
+                    "wasmfaas-run-wasmer --version".to_owned(),
+                    r#"["wasmer"]"#.to_owned()
+                ),
+                (
+                    "wasmfaas-run-wasmi --version".to_owned(),
+                    r#"["wasmi"]"#.to_owned()
+                ),
+                (
+                    "wasmfaas-run-wasmtime --version".to_owned(),
+                    r#"["wasmtime"]"#.to_owned()
+                ),
+            ],
+            "{size}"
+        );
+        let markdown = std::fs::read_to_string(runset.join("report.md")).unwrap();
+        assert!(
+            markdown.contains("wasmtime: `wasmfaas-run-wasmtime --version`"),
+            "{size}: the method section names the runner"
+        );
+    }
+}
+
 /// Measured samples per cell of a tiny bench of hello and matmul with these extra flags.
 fn measured_per_cell(extra: &[&str]) -> (Vec<usize>, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -65,12 +65,14 @@ fn assert_benched(
     }
     let markdown = std::fs::read_to_string(runset.join("report.md")).unwrap();
     assert!(markdown.contains(function), "the report names {function}");
-    // process/* ran WebAssembly through `wasmfaas run`: the runner's own start is stated.
+    // process/* ran WebAssembly through each engine's lean runner: each one's start is stated.
     assert!(runset.join("runner-start.json").is_file());
-    assert!(
-        markdown.contains("Its own start (`wasmfaas --version`, which runs no engine)"),
-        "{markdown}"
-    );
+    for engine in ["wasmtime", "wasmer", "wasmi"] {
+        assert!(
+            markdown.contains(&format!("{engine}: `wasmfaas-run-{engine} --version`")),
+            "{markdown}"
+        );
+    }
     assert!(
         markdown.contains("counts only the suite's functions"),
         "the claims section says what it counts"

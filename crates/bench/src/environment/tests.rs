@@ -16,6 +16,7 @@ fn host(tools: bool) -> Host {
         } else {
             Err("no debootstrap".into())
         },
+        runners: Default::default(),
     }
 }
 

@@ -91,7 +91,8 @@ pub struct LaunchContext {
     pub layout: Layout,
     /// Scratch folder for runs' output files.
     pub work_dir: PathBuf,
-    /// The `wasmfaas` executable that `process` runs WebAssembly with (`wasmfaas run`).
+    /// The `wasmfaas` executable that `process` runs WebAssembly with (`wasmfaas run`) where an
+    /// engine has no lean runner (`host.runners`).
     pub wasmfaas_exe: PathBuf,
     /// The AOT cache, for modules whose built artifact is stale.
     pub cache: AotCache,

@@ -1,5 +1,6 @@
-//! `process`: a fresh OS process per run. Native code runs as the static binary itself;
-//! WebAssembly as `wasmfaas run --engine E --mode M <module or artifact>`, as a user would.
+//! `process`: a fresh OS process per run. Native code runs as the binary itself; WebAssembly as
+//! the engine's lean runner, `wasmfaas-run-E --mode M <module or artifact>`, which links that
+//! engine alone (`wasmfaas run --engine E` where an engine has none), as a user would.
 //!
 //! The run's stdout and stderr go to files, not pipes: no reader threads run beside the child,
 //! so the harness adds as little as possible to what it measures (hyperfine sends output to
@@ -78,36 +79,30 @@ impl Launcher for ProcessLauncher {
                 run.invocation.env.clone(),
             )
         } else {
-            let mut args: Vec<String> = vec![
-                "run".into(),
-                "--engine".into(),
-                cell.environment.engine.clone(),
-                "--mode".into(),
-                cell.environment.mode.to_string(),
-            ];
-            for preopen in &run.invocation.preopens {
-                args.push("--dir".into());
-                args.push(format!("{}:{}", preopen.host.display(), preopen.guest));
+            let args = wasmfaas_runner::command_line(
+                cell.environment.mode,
+                &run.program.path,
+                &run.invocation,
+            );
+            match self.context.host.runners.get(&cell.environment.engine) {
+                Some(runner) => (runner.clone(), file_name(runner), args, Vec::new()),
+                // No lean runner for this engine (WasmEdge, or none built): the whole wasmfaas,
+                // which the report's method section then names.
+                None => {
+                    let mut full = vec![
+                        "run".to_owned(),
+                        "--engine".to_owned(),
+                        cell.environment.engine.clone(),
+                    ];
+                    full.extend(args);
+                    (
+                        self.context.wasmfaas_exe.clone(),
+                        "wasmfaas".to_owned(),
+                        full,
+                        Vec::new(),
+                    )
+                }
             }
-            // The guest's environment and memory limit (a user function's manifest may set them)
-            // go on the command line, as a user would give them.
-            for (key, value) in &run.invocation.env {
-                args.push("--env".into());
-                args.push(format!("{key}={value}"));
-            }
-            if let Some(max_memory) = run.invocation.limits.max_memory {
-                args.push("--max-memory".into());
-                args.push(max_memory.to_string());
-            }
-            args.push(run.program.path.to_string_lossy().into_owned());
-            args.push("--".into());
-            args.extend(run.invocation.args.iter().cloned());
-            (
-                self.context.wasmfaas_exe.clone(),
-                "wasmfaas".to_owned(),
-                args,
-                Vec::new(),
-            )
         };
         if !program.is_file() {
             return Err(BenchError::Prepare {
@@ -180,4 +175,10 @@ impl Launcher for ProcessLauncher {
             timed_out,
         )
     }
+}
+
+/// The file name of `path`, the runner's argv[0].
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }

@@ -254,14 +254,16 @@ fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Res
     Ok(())
 }
 
-/// The project binary that runs `environment`'s WebAssembly containers, if it has any:
-/// wasmfaas-runtime (under runc's shim) or wasmfaas's shim.
+/// The project binary that runs `environment`'s WebAssembly, if it is not `wasmfaas` itself:
+/// wasmfaas-runtime (under runc's shim), wasmfaas's shim, or the engine's lean runner
+/// (`process`).
 fn companion_of(environment: &Environment) -> Option<&'static str> {
     match environment.launcher {
         _ if !environment.is_wasm() => None,
         LauncherKind::Oci | LauncherKind::Containerd => Some(wasmfaas_names::RUNTIME_BINARY),
         LauncherKind::ContainerdShim => Some(wasmfaas_names::SHIM_BINARY),
-        LauncherKind::Embedded | LauncherKind::Process => None,
+        LauncherKind::Process => wasmfaas_runner::runner_binary(&environment.engine),
+        LauncherKind::Embedded => None,
     }
 }
 
@@ -274,7 +276,8 @@ fn companions_of(environments: &[Environment]) -> Vec<&'static str> {
 }
 
 /// Builds `binaries` (unless `--no-build`) and records the outcome in `host`: their paths, or
-/// why the WebAssembly container environments that need them cannot run.
+/// why the WebAssembly container environments that need them cannot run. A runner that could
+/// not be built leaves its engine to `wasmfaas run`, as the report then says.
 fn bring_companions(
     args: &Args,
     layout: &wasmfaas_suite::Layout,
@@ -285,8 +288,39 @@ fn bring_companions(
         return;
     }
     let project = layout.artifacts.parent().unwrap_or(Path::new("."));
-    let outcome = crate::companions::build(project, binaries);
-    for &binary in binaries {
+    let runner_of = |binary: &str| {
+        wasmfaas_runner::RUNNERS
+            .iter()
+            .find(|(_, b)| *b == binary)
+            .map(|(engine, _)| *engine)
+    };
+    // Two cargo runs: the runners need no libseccomp, so a machine that cannot build the
+    // container binaries still gets them.
+    let (runners, containers): (Vec<&str>, Vec<&str>) =
+        binaries.iter().partition(|b| runner_of(b).is_some());
+    if !runners.is_empty() {
+        let outcome = crate::companions::build(project, &runners);
+        for binary in runners {
+            let engine = runner_of(binary).expect("a runner");
+            match &outcome {
+                Ok(Some(folder)) => {
+                    host.runners.insert(engine.to_owned(), folder.join(binary));
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    host.runners.remove(engine);
+                    eprintln!(
+                        "wasmfaas bench: process/{engine}-* runs as `wasmfaas run --engine {engine}`: {reason}"
+                    );
+                }
+            }
+        }
+    }
+    if containers.is_empty() {
+        return;
+    }
+    let outcome = crate::companions::build(project, &containers);
+    for binary in containers {
         let slot = if binary == wasmfaas_names::SHIM_BINARY {
             &mut host.shim
         } else {

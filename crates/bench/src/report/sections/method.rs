@@ -7,20 +7,40 @@ use crate::report::ms;
 pub(crate) fn method(analysis: &Analysis) -> Section {
     let mut section = Section::new("How this was measured");
     let mut points = vec![
-        "One run = one cold execution: `process` starts a fresh OS process (the native binary: `native` linked against glibc as the paper's, `native-static` against musl; or `wasmfaas run` of the module or AOT artifact); native containers hold the glibc binary on distroless/cc and Debian bases, the musl one alone in `native-static`; `embedded` loads the program into an engine created once per harness process, with a fresh store and WASI context per run.".into(),
+        "One run = one cold execution: `process` starts a fresh OS process (the native binary: `native` linked against glibc as the paper's, `native-static` against musl; or the engine's lean runner, `wasmfaas-run-<engine>`, of the module or AOT artifact); native containers hold the glibc binary on distroless/cc and Debian bases, the musl one alone in `native-static`; `embedded` loads the program into an engine created once per harness process, with a fresh store and WASI context per run.".into(),
         "Time: the monotonic clock around the whole run, in nanoseconds. Every run's output is checked; a failed run is reported and never timed.".into(),
         "Order: every round runs each cell once, in a seeded random order (the seed is recorded), so drift spreads over all cells.".into(),
         "Statistics: medians with distribution-free 95% CIs (binomial order statistics); Mann–Whitney U (two-sided, scipy's method), Holm-corrected within each function; ratio of medians with a 95% bootstrap CI; Cliff's delta; outliers (Tukey fences) flagged in samples.csv, never dropped.".into(),
         "Peak RSS: for `process`, the child's (wait4); for `embedded`, the harness process's high-water mark, reset before each run.".into(),
     ];
-    if let Some(start) = &analysis.runner_start {
+    if !analysis.runner_starts.is_empty() {
+        let each: Vec<String> = analysis
+            .runner_starts
+            .iter()
+            .map(|start| {
+                let what = if start.command.starts_with("wasmfaas ") {
+                    "the whole wasmfaas, which links every engine"
+                } else {
+                    "its engine alone"
+                };
+                let engines = if start.engines.is_empty() {
+                    "every engine".to_owned()
+                } else {
+                    start.engines.join(", ")
+                };
+                format!(
+                    "{engines}: `{}` ({:.1} MB, {what}), median {} ms, fastest {} ms",
+                    start.command,
+                    start.binary_bytes as f64 / 1e6,
+                    ms(start.median()),
+                    ms(start.min()),
+                )
+            })
+            .collect();
         points.push(format!(
-            "What a `process` WebAssembly run includes: starting `wasmfaas` itself, a {:.0} MB binary that links every engine, before the engine loads the program. Its own start (`{}`, which runs no engine), timed {} times before the runs: median {} ms, fastest {} ms. Subtract it from a `process` WebAssembly median to estimate the engine's own cold start as a process; a native `process` run starts only the function's binary.",
-            start.binary_bytes as f64 / 1e6,
-            start.command,
-            start.samples_ns.len(),
-            ms(start.median()),
-            ms(start.min()),
+            "What a `process` WebAssembly run includes: starting its runner, before the engine loads the program. Each runner's own start (its `--version`, which runs no engine), timed {} times before the runs: {}. Subtract it from a `process` WebAssembly median to estimate the engine's own cold start as a process; a native `process` run starts only the function's binary.",
+            analysis.runner_starts[0].samples_ns.len(),
+            each.join("; "),
         ));
     }
     section.blocks.push(Block::List(points));
