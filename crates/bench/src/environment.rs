@@ -11,7 +11,8 @@ use crate::{BenchError, Host};
 pub enum LauncherKind {
     /// Inside the harness: the engine shared by the process, a fresh store per run, phases timed.
     Embedded,
-    /// A fresh OS process per run: the native binary, or `wasmfaas run` of the module/artifact.
+    /// A fresh OS process per run: the native binary, or the engine's lean runner
+    /// (`wasmfaas-run-<engine>`) of the module or artifact.
     Process,
     /// An OCI runtime's create/start/delete on an unpacked bundle.
     Oci,
