@@ -246,21 +246,12 @@ pub fn registry() -> Vec<Box<dyn Engine>> {
 /// Interruptible engines generate slower code, so benchmarks use the plain ones.
 pub fn registry_with(interruptible: bool) -> Vec<Box<dyn Engine>> {
     #[allow(unused_mut)]
-    let mut engines: Vec<Box<dyn Engine>> = if interruptible {
-        vec![
-            Box::new(NativeEngine),
-            Box::new(WasmtimeEngine::interruptible()),
-            Box::new(WasmiEngine::interruptible()),
-            Box::new(WasmerEngine::new()),
-        ]
-    } else {
-        vec![
-            Box::new(NativeEngine),
-            Box::new(WasmtimeEngine::new()),
-            Box::new(WasmiEngine::new()),
-            Box::new(WasmerEngine::new()),
-        ]
-    };
+    let mut engines: Vec<Box<dyn Engine>> = vec![
+        Box::new(NativeEngine),
+        Box::new(WasmtimeEngine::with_interruption(interruptible)),
+        Box::new(WasmiEngine::with_interruption(interruptible)),
+        Box::new(WasmerEngine::new()),
+    ];
     // Only in builds with the `wasmedge` feature (it loads a WasmEdge built from source). It
     // cannot interrupt a guest either way, like wasmer.
     #[cfg(feature = "wasmedge")]

@@ -60,8 +60,13 @@ impl WasmiEngine {
 
     /// The interpreter with fuel metering, so runs can have a time limit.
     pub fn interruptible() -> Self {
+        Self::with_interruption(true)
+    }
+
+    /// [`WasmiEngine::interruptible`] when `interruptible` is set, else [`WasmiEngine::new`].
+    pub fn with_interruption(interruptible: bool) -> Self {
         Self {
-            interruptible: true,
+            interruptible,
             ..Self::default()
         }
     }

@@ -113,8 +113,13 @@ impl WasmtimeEngine {
 
     /// The engine with epoch interruption compiled in, so runs can have a time limit.
     pub fn interruptible() -> Self {
+        Self::with_interruption(true)
+    }
+
+    /// [`WasmtimeEngine::interruptible`] when `interruptible` is set, else [`WasmtimeEngine::new`].
+    pub fn with_interruption(interruptible: bool) -> Self {
         Self {
-            interruptible: true,
+            interruptible,
             ..Self::default()
         }
     }

@@ -35,6 +35,14 @@ pub fn runner_binary(engine: &str) -> Option<&'static str> {
         .map(|(_, binary)| *binary)
 }
 
+/// The engine whose lean runner `binary` is, if it is one.
+pub fn runner_engine(binary: &str) -> Option<&'static str> {
+    RUNNERS
+        .iter()
+        .find(|(_, name)| *name == binary)
+        .map(|(engine, _)| *engine)
+}
+
 /// How a program runs: everything `wasmfaas run` and the runners take besides the engine, the
 /// mode, the program and its arguments.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -297,9 +305,11 @@ mod tests {
     fn every_runner_is_named_for_its_engine() {
         for (engine, binary) in RUNNERS {
             assert_eq!(runner_binary(engine), Some(binary));
+            assert_eq!(runner_engine(binary), Some(engine));
             assert_eq!(binary, format!("wasmfaas-run-{engine}"));
         }
         assert_eq!(runner_binary("wasmedge"), None);
+        assert_eq!(runner_engine("wasmfaas-runtime"), None);
     }
 
     #[test]

@@ -288,20 +288,21 @@ fn bring_companions(
         return;
     }
     let project = layout.artifacts.parent().unwrap_or(Path::new("."));
-    let runner_of = |binary: &str| {
-        wasmfaas_runner::RUNNERS
-            .iter()
-            .find(|(_, b)| *b == binary)
-            .map(|(engine, _)| *engine)
-    };
     // Two cargo runs: the runners need no libseccomp, so a machine that cannot build the
     // container binaries still gets them.
-    let (runners, containers): (Vec<&str>, Vec<&str>) =
-        binaries.iter().partition(|b| runner_of(b).is_some());
+    let runners: Vec<(&str, &str)> = binaries
+        .iter()
+        .filter_map(|&binary| wasmfaas_runner::runner_engine(binary).map(|e| (binary, e)))
+        .collect();
+    let containers: Vec<&str> = binaries
+        .iter()
+        .copied()
+        .filter(|&binary| wasmfaas_runner::runner_engine(binary).is_none())
+        .collect();
     if !runners.is_empty() {
-        let outcome = crate::companions::build(project, &runners);
-        for binary in runners {
-            let engine = runner_of(binary).expect("a runner");
+        let names: Vec<&str> = runners.iter().map(|(binary, _)| *binary).collect();
+        let outcome = crate::companions::build(project, &names);
+        for (binary, engine) in runners {
             match &outcome {
                 Ok(Some(folder)) => {
                     host.runners.insert(engine.to_owned(), folder.join(binary));

@@ -5,11 +5,7 @@ fn main() -> std::process::ExitCode {
     wasmfaas_runner::main(&wasmfaas_runner::Runner {
         engine: "wasmi",
         make: |interruptible| -> Box<dyn Engine> {
-            Box::new(if interruptible {
-                WasmiEngine::interruptible()
-            } else {
-                WasmiEngine::new()
-            })
+            Box::new(WasmiEngine::with_interruption(interruptible))
         },
     })
 }

@@ -5,11 +5,7 @@ fn main() -> std::process::ExitCode {
     wasmfaas_runner::main(&wasmfaas_runner::Runner {
         engine: "wasmtime",
         make: |interruptible| -> Box<dyn Engine> {
-            Box::new(if interruptible {
-                WasmtimeEngine::interruptible()
-            } else {
-                WasmtimeEngine::new()
-            })
+            Box::new(WasmtimeEngine::with_interruption(interruptible))
         },
     })
 }
