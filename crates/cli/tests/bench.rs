@@ -110,22 +110,13 @@ fn every_function_runs_checked_through_the_runners_at_small_and_paper() {
     );
     for size in ["small", "paper"] {
         let dir = tempfile::tempdir().unwrap();
-        let runset = dir.path().join("runset");
-        let out = wasmfaas(&[
-            "bench",
+        let selection = [
             "--environments",
             "process/wasmtime-*,process/wasmer-*,process/wasmi-*",
             "--size",
             size,
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--no-progress",
-            "--no-build",
-            "--output",
-            runset.to_str().unwrap(),
-        ]);
+        ];
+        let (out, runset) = common::quiet_bench(dir.path(), &selection, "1");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{size}: {stderr}");
         let samples = sample_lines(&runset);

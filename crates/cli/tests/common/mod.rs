@@ -61,22 +61,18 @@ pub fn prebuilt_fib() -> PathBuf {
     .clone()
 }
 
-/// Benches the functions of `manifest` in `environments`, `runs` runs each without warmup, into
-/// `dir/runset`.
+/// Benches `selection` (the flags that choose functions, environments, size) with `runs` runs
+/// per cell and no warmup, the suite as built, into `dir/runset`.
 #[allow(dead_code)]
-pub fn manifest_bench(
+pub fn quiet_bench(
     dir: &Path,
-    manifest: &Path,
-    environments: &str,
+    selection: &[&str],
     runs: &str,
 ) -> (std::process::Output, std::path::PathBuf) {
     let runset = dir.join("runset");
-    let out = wasmfaas(&[
-        "bench",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--environments",
-        environments,
+    let mut args = vec!["bench"];
+    args.extend_from_slice(selection);
+    args.extend([
         "--runs",
         runs,
         "--warmup",
@@ -86,5 +82,23 @@ pub fn manifest_bench(
         "--output",
         runset.to_str().unwrap(),
     ]);
-    (out, runset)
+    (wasmfaas(&args), runset)
+}
+
+/// Benches the functions of `manifest` in `environments`, `runs` runs each without warmup, into
+/// `dir/runset`.
+#[allow(dead_code)]
+pub fn manifest_bench(
+    dir: &Path,
+    manifest: &Path,
+    environments: &str,
+    runs: &str,
+) -> (std::process::Output, std::path::PathBuf) {
+    let selection = [
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--environments",
+        environments,
+    ];
+    quiet_bench(dir, &selection, runs)
 }
