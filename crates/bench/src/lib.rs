@@ -69,6 +69,9 @@ pub enum BenchError {
         /// What went wrong.
         problem: String,
     },
+    /// The bench's private containerd could not be started or restored.
+    #[error("{0}")]
+    Containerd(#[from] wasmfaas_containerd::Error),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

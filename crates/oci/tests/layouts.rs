@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use wasmfaas_containerd::{Containerd, Options};
 use wasmfaas_oci::{DebianBase, Images, Variant};
 
 mod registry;
@@ -358,62 +359,19 @@ fn native_images_unpack_into_runtime_bundles() {
 }
 
 /// A private containerd (own root, state and socket in `dir`), stopped when dropped.
-struct Containerd {
-    child: std::process::Child,
-    socket: PathBuf,
+fn start_containerd(dir: &Path) -> Containerd {
+    let options = Options::from_path().expect("the caller checked containerd and ctr");
+    Containerd::start(dir, options).unwrap_or_else(|e| panic!("{e}"))
 }
 
-impl Containerd {
-    fn start(dir: &Path) -> Containerd {
-        std::fs::create_dir_all(dir).unwrap();
-        let socket = dir.join("containerd.sock");
-        let config = dir.join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "version = 2\nroot = \"{root}\"\nstate = \"{state}\"\n[grpc]\n  address = \"{socket}\"\n",
-                root = dir.join("root").display(),
-                state = dir.join("state").display(),
-                socket = socket.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("containerd")
-            .arg("--config")
-            .arg(&config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let containerd = Containerd { child, socket };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        // The socket appears before containerd serves on it: wait until ctr gets an answer.
-        while !containerd.ctr(&["version"]).status.success() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "containerd did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        containerd
-    }
-
-    fn ctr(&self, args: &[&str]) -> std::process::Output {
-        Command::new("ctr")
-            .arg("--address")
-            .arg(&self.socket)
-            .args(["--namespace", "wasmfaas-test"])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Containerd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `ctr` against `containerd`, in the test's namespace.
+fn ctr(containerd: &Containerd, args: &[&str]) -> std::process::Output {
+    containerd
+        .ctr()
+        .args(["--namespace", "wasmfaas-test"])
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Whether this test may start a containerd (it needs root); if not, says so, except in CI,
@@ -449,21 +407,24 @@ fn containerd_imports_every_image() {
     tar.append_dir_all(".", &layout).unwrap();
     tar.finish().unwrap();
     drop(tar);
-    let containerd = Containerd::start(&dir.path().join("containerd"));
+    let containerd = start_containerd(&dir.path().join("containerd"));
     // The CNCF artifact is not a runnable image: it is imported, not unpacked.
-    let out = containerd.ctr(&[
-        "image",
-        "import",
-        "--all-platforms",
-        "--no-unpack",
-        archive.to_str().unwrap(),
-    ]);
+    let out = ctr(
+        &containerd,
+        &[
+            "image",
+            "import",
+            "--all-platforms",
+            "--no-unpack",
+            archive.to_str().unwrap(),
+        ],
+    );
     assert!(
         out.status.success(),
         "ctr image import: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = containerd.ctr(&["image", "ls"]);
+    let out = ctr(&containerd, &["image", "ls"]);
     let listed = String::from_utf8_lossy(&out.stdout);
     for image in &built {
         let line = listed
@@ -639,7 +600,7 @@ fn a_registry_serves_every_image_to_skopeo_and_containerd_unchanged() {
     let layout = dir.path().join("layout");
     let built = write_all(&layout, &wasm, &native);
     let registry = Registry::start(&dir.path().join("registry"));
-    let containerd = Containerd::start(&dir.path().join("containerd"));
+    let containerd = start_containerd(&dir.path().join("containerd"));
     for image in &built {
         // Pushed as a user publishes an image, under the name a cluster would pull.
         let remote = registry.push(
@@ -670,13 +631,16 @@ fn a_registry_serves_every_image_to_skopeo_and_containerd_unchanged() {
         } else {
             (["image", "pull"], ["image", "ls"])
         };
-        let out = containerd.ctr(&[
-            fetch[0],
-            fetch[1],
-            "--plain-http",
-            "--all-platforms",
-            &remote,
-        ]);
+        let out = ctr(
+            &containerd,
+            &[
+                fetch[0],
+                fetch[1],
+                "--plain-http",
+                "--all-platforms",
+                &remote,
+            ],
+        );
         assert!(
             out.status.success(),
             "ctr {} {} {remote}: {}",
@@ -684,7 +648,7 @@ fn a_registry_serves_every_image_to_skopeo_and_containerd_unchanged() {
             fetch[1],
             String::from_utf8_lossy(&out.stderr)
         );
-        let out = containerd.ctr(&list);
+        let out = ctr(&containerd, &list);
         let listed = String::from_utf8_lossy(&out.stdout);
         let line = listed
             .lines()

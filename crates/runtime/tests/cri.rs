@@ -10,10 +10,11 @@
 //! Needs root, containerd, skopeo, docker-registry and the built suite; without them the test
 //! says why it skips (and fails under CI=true, so a CI run never passes without running it).
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use tonic::transport::{Channel, Endpoint};
+use wasmfaas_containerd::{Containerd, Options};
 use wasmfaas_cri_api::v1::image_service_client::ImageServiceClient;
 use wasmfaas_cri_api::v1::runtime_service_client::RuntimeServiceClient;
 use wasmfaas_cri_api::v1::{
@@ -87,12 +88,16 @@ fn can_run() -> bool {
 /// the CRI plugin on, and the deploy snippet appended as the snippet's comment says.
 struct Node {
     dir: tempfile::TempDir,
-    containerd: Child,
+    containerd: Option<Containerd>,
 }
 
 impl Node {
+    fn containerd(&self) -> &Containerd {
+        self.containerd.as_ref().expect("running until dropped")
+    }
+
     fn socket(&self) -> PathBuf {
-        self.dir.path().join("c.sock")
+        self.containerd().address().to_path_buf()
     }
 
     fn start() -> Node {
@@ -123,14 +128,7 @@ impl Node {
             ),
         );
         let node_config = format!(
-            r#"version = 2
-root = "{root}"
-state = "{state}"
-[grpc]
-  address = "{socket}"
-[ttrpc]
-  address = "{socket}.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
+            r#"[plugins."io.containerd.grpc.v1.cri"]
   # The sandbox image is the suite's pause program: no registry is reached.
   sandbox_image = "{REPOSITORY}:pause-native-static"
   # The kubelet's sandboxes ask for oom_score_adj -998, which needs CAP_SYS_RESOURCE; the
@@ -145,57 +143,30 @@ state = "{state}"
   config_path = "{hosts}"
 "#,
             hosts = dir.path().join("certs.d").display(),
-            root = dir.path().join("root").display(),
-            state = dir.path().join("state").display(),
-            socket = dir.path().join("c.sock").display(),
         );
         let shim_snippet =
             std::fs::read_to_string(project_root().join("deploy/containerd/wasmfaas-shim.toml"))
                 .unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(&config, node_config + &snippet + "\n" + &shim_snippet).unwrap();
-        // containerd finds io.containerd.wasmfaas.v1 on its PATH, where a node installs it.
-        let path = std::env::join_paths(
-            std::iter::once(shim_binary().parent().unwrap().to_path_buf()).chain(
-                std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-            ),
-        )
-        .unwrap();
-        let containerd = Command::new("containerd")
-            .env("PATH", path)
-            .arg("--config")
-            .arg(&config)
-            .arg("--log-level")
-            .arg("info")
-            .stdout(std::fs::File::create(dir.path().join("containerd.log")).unwrap())
-            .stderr(std::fs::File::create(dir.path().join("containerd.err")).unwrap())
-            .spawn()
-            .unwrap();
-        let node = Node { dir, containerd };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !node.ctr(&["version"]).status.success() {
-            assert!(
-                Instant::now() < deadline,
-                "containerd did not start with the snippet:\n{}",
-                node.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let options = Options::from_path()
+            .expect("can_run checked containerd and ctr")
+            .with_cri()
+            .with_config(&(node_config + &snippet + "\n" + &shim_snippet))
+            // containerd finds io.containerd.wasmfaas.v1 on its PATH, where a node installs it.
+            .with_path_first(shim_binary().parent().unwrap());
+        let containerd = Containerd::start(&dir.path().join("containerd"), options)
+            .unwrap_or_else(|e| panic!("containerd did not start with the snippet: {e}"));
+        Node {
+            dir,
+            containerd: Some(containerd),
         }
-        node
     }
 
     fn ctr(&self, args: &[&str]) -> Output {
-        Command::new("ctr")
-            .arg("--address")
-            .arg(self.socket())
-            .args(args)
-            .output()
-            .unwrap()
+        self.containerd().ctr().args(args).output().unwrap()
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("containerd.err")).unwrap_or_default()
-            + &std::fs::read_to_string(self.dir.path().join("containerd.log")).unwrap_or_default()
+        self.containerd().log()
     }
 
     /// Writes `function`'s image of `variant` into the node's layout; gives the layout and
@@ -268,21 +239,11 @@ state = "{state}"
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = self.containerd.kill();
-        let _ = self.containerd.wait();
-        let _ = Command::new("umount")
-            .arg("-R")
-            .arg(self.dir.path().join("state"))
-            .status();
+        // Stopped first: it kills the shims it left and unmounts what is under its folder.
+        self.containerd.take();
         // The runtime makes the CRI's cgroup parent (`/k8s.io`) in every hierarchy and, like
         // runc, leaves it; rmdir removes it only when no container is left in it.
-        for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let _ = std::fs::remove_dir(hierarchy.path().join("k8s.io"));
-        }
+        wasmfaas_containerd::remove_namespace_cgroups("k8s.io");
     }
 }
 
@@ -759,7 +720,7 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         "the shim's state left: {}",
         shim_state.display()
     );
-    assert_eq!(shims(&node.socket()), Vec::<String>::new());
+    assert_eq!(wasmfaas_containerd::shims_of(&node.socket()), Vec::new());
     let cgroups: Vec<_> = std::fs::read_dir("/sys/fs/cgroup")
         .unwrap()
         .flatten()
@@ -773,21 +734,4 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         .map(|c| c.path())
         .collect();
     assert!(cgroups.is_empty(), "cgroups left: {cgroups:?}");
-}
-
-/// The shims still serving containerd at `socket`.
-fn shims(socket: &Path) -> Vec<String> {
-    let needle = socket.as_os_str().as_encoded_bytes();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
-        .filter(|cmdline| {
-            let arg0 = cmdline.split(|&b| b == 0).next().unwrap_or_default();
-            (cmdline.starts_with(b"/usr/bin/containerd-shim")
-                || arg0.ends_with(wasmfaas_names::SHIM_BINARY.as_bytes()))
-                && cmdline.windows(needle.len()).any(|w| w == needle)
-        })
-        .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
-        .collect()
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use wasmfaas_bench::launcher::Containerd;
+use wasmfaas_containerd::{Containerd, Options};
 
 /// The longest a ctr command may take before the test fails: the shim never hangs containerd.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -35,18 +35,9 @@ fn artifact(relative: &str) -> Vec<u8> {
     })
 }
 
-fn on_path(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(tool))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
 /// A private containerd and ctr talking to it, in a namespace of the test's.
 struct Node {
     daemon: Option<Containerd>,
-    ctr: PathBuf,
     namespace: String,
     dir: tempfile::TempDir,
 }
@@ -55,14 +46,10 @@ impl Node {
     /// The node, or `None` (having said why) where the tests cannot run.
     fn start(name: &str) -> Option<Self> {
         // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        let (containerd, ctr) = (on_path("containerd"), on_path("ctr"));
-        let missing = if !root {
-            Some("root (namespaces, cgroups, mounts)")
-        } else if containerd.is_none() || ctr.is_none() {
-            Some("containerd and ctr (apt-get install containerd runc)")
+        let missing = if unsafe { libc::geteuid() } != 0 {
+            Some("root (namespaces, cgroups, mounts)".to_owned())
         } else {
-            None
+            Options::from_path().err().map(|e| format!("{e}, and runc"))
         };
         if let Some(missing) = missing {
             assert!(
@@ -77,12 +64,11 @@ impl Node {
             .prefix(&format!("wfs-{name}-"))
             .tempdir_in("/tmp")
             .unwrap();
-        let ctr = ctr.unwrap();
-        let daemon = Containerd::start(&dir.path().join("c"), &containerd.unwrap(), &ctr)
+        let options = Options::from_path().expect("checked above");
+        let daemon = Containerd::start(&dir.path().join("c"), options)
             .unwrap_or_else(|e| panic!("the private containerd: {e}"));
         Some(Self {
             daemon: Some(daemon),
-            ctr,
             namespace: format!("wasmfaas-shim-test-{name}"),
             dir,
         })
@@ -94,13 +80,8 @@ impl Node {
 
     /// Runs `ctr <args>`, bounded by [`LIMIT`].
     fn ctr(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(&self.ctr);
-        command
-            .arg("--address")
-            .arg(self.address())
-            .args(["--namespace", &self.namespace])
-            .args(args)
-            .stdin(Stdio::null());
+        let mut command = self.daemon.as_ref().unwrap().ctr();
+        command.args(["--namespace", &self.namespace]).args(args);
         bounded(command, &format!("ctr {}", args.join(" ")))
     }
 
@@ -173,24 +154,10 @@ impl Node {
 
     /// The pids of this node's shims.
     fn shims(&self) -> Vec<i32> {
-        let address = self.address().to_str().unwrap().as_bytes().to_vec();
-        let mut pids = Vec::new();
-        for process in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = process.file_name().to_string_lossy().parse::<i32>() else {
-                continue;
-            };
-            let Ok(cmdline) = std::fs::read(process.path().join("cmdline")) else {
-                continue;
-            };
-            let mut args = cmdline.split(|&b| b == 0);
-            let is_shim = args
-                .next()
-                .is_some_and(|arg0| arg0.ends_with(b"containerd-shim-wasmfaas-v1"));
-            if is_shim && args.any(|a| a.starts_with(&address)) {
-                pids.push(pid);
-            }
-        }
-        pids
+        wasmfaas_containerd::shims_of(self.address())
+            .into_iter()
+            .map(|shim| shim.pid)
+            .collect()
     }
 }
 
@@ -200,13 +167,7 @@ impl Drop for Node {
         self.daemon.take();
         // containerd makes a cgroup per namespace (the containers' parent) and leaves it, with
         // runc's shim as with ours: the test's namespace goes with the test.
-        for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            std::fs::remove_dir(hierarchy.path().join(&self.namespace)).ok();
-        }
+        wasmfaas_containerd::remove_namespace_cgroups(&self.namespace);
     }
 }
 

@@ -16,13 +16,13 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use super::daemon::Containerd;
 use super::watchdog::Watchdog;
 use super::{
     Cell, ContainerCell, LaunchContext, Launcher, Measurement, clear_dir, container_cell,
     container_id, measurement, run_tool, tail,
 };
 use crate::{BenchError, LauncherKind};
+use wasmfaas_containerd::{Containerd, Options};
 
 /// The containerd namespace of the bench's images and containers on a user's containerd. A
 /// private containerd gets `wasmfaas-<pid>`, so the cgroup folder containerd makes for the
@@ -75,8 +75,16 @@ impl ContainerdLauncher {
                     .containerd
                     .clone()
                     .expect("ready checked containerd");
-                let daemon =
-                    Containerd::start(&context.work_dir.join("containerd"), &binary, &ctr)?;
+                let daemon = Containerd::start(
+                    &context.work_dir.join("containerd"),
+                    Options::new(binary, &ctr),
+                )
+                .map_err(|e| match e {
+                    wasmfaas_containerd::Error::SocketTooLong { .. } => {
+                        BenchError::Selection(format!("{e} (use a shorter --output folder)"))
+                    }
+                    e => BenchError::Containerd(e),
+                })?;
                 let namespace = format!("{NAMESPACE}-{}", std::process::id());
                 (daemon.address().to_path_buf(), Some(daemon), namespace)
             }
@@ -293,8 +301,8 @@ impl Drop for ContainerdLauncher {
         // The private daemon stops (and cleans up) when dropped; then the namespace's cgroup
         // folders and the shim's runtime state folder are empty and can go.
         if self.daemon.take().is_some() {
-            super::daemon::remove_cgroups(&self.namespace);
-            super::daemon::remove_shim_state(&self.namespace);
+            wasmfaas_containerd::remove_namespace_cgroups(&self.namespace);
+            wasmfaas_containerd::remove_runc_shim_state(&self.namespace);
         }
     }
 }

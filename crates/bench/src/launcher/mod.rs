@@ -1,6 +1,5 @@
 //! Launchers: how one run of a cell is started and timed. One file per launcher.
 mod containerd;
-mod daemon;
 mod embedded;
 mod oci;
 mod process;
@@ -15,7 +14,6 @@ use wasmfaas_suite::runner::{self, PreparedRun};
 use wasmfaas_suite::{Function, Layout, Size};
 
 pub use containerd::ContainerdLauncher;
-pub use daemon::Containerd;
 pub use embedded::EmbeddedLauncher;
 pub use oci::OciLauncher;
 pub use process::ProcessLauncher;
