@@ -83,6 +83,13 @@ impl Base {
         }
     }
 
+    /// The base of a native image variant (`None` for WebAssembly variants).
+    pub fn of_variant(variant: &wasmfaas_oci::Variant) -> Option<Base> {
+        Base::ALL
+            .into_iter()
+            .find(|base| base.variant() == *variant)
+    }
+
     /// The image variant holding the binary on this base.
     pub fn variant(self) -> wasmfaas_oci::Variant {
         match self {

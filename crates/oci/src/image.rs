@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use ocidir::OciDir;
 use ocidir::cap_std::ambient_authority;
@@ -19,10 +20,6 @@ pub const VARIANT_ANNOTATION: &str = wasmfaas_names::annotation::VARIANT;
 pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 /// The layer media type of a CNCF wasm OCI artifact.
 pub const WASM_LAYER_MEDIA_TYPE: &str = "application/wasm";
-/// Where distroless keeps its CA bundle, and where the base reads it from on the host.
-const CA_BUNDLE: &str = "etc/ssl/certs/ca-certificates.crt";
-/// The host's time zone database, copied into the distroless base.
-const ZONEINFO: &str = "usr/share/zoneinfo";
 
 /// Why an image could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +74,9 @@ pub struct Images {
     oci: OciDir,
     path: PathBuf,
     bases: PathBuf,
+    /// The distroless base's entries, made at the first native-distroless image and reused by
+    /// the others (each would unpack the same two packages and walk the same zoneinfo).
+    distroless: OnceLock<Vec<Entry>>,
 }
 
 impl std::fmt::Debug for Images {
@@ -86,6 +86,7 @@ impl std::fmt::Debug for Images {
 }
 
 /// A file or folder of a layer.
+#[derive(Clone)]
 pub(crate) enum Entry {
     File {
         path: String,
@@ -132,6 +133,7 @@ impl Images {
             oci,
             path: path.to_path_buf(),
             bases,
+            distroless: OnceLock::new(),
         })
     }
 
@@ -202,23 +204,16 @@ impl Images {
                         });
                     }
                     (_, Variant::NativeDistroless) => {
-                        entries.extend(distroless_base()?);
-                        entries.extend(crate::packages::distroless_libraries(&self.bases)?);
-                        dedup_folders(&mut entries);
+                        let base = self.distroless_base()?;
+                        let own = crate::distroless::program_libraries(
+                            program,
+                            interpreter.as_deref(),
+                            base,
+                        )?;
+                        entries.extend(base.iter().cloned());
+                        entries.extend(own);
                     }
                     _ => {}
-                }
-                if let (Some(loader), Variant::NativeDistroless) = (&interpreter, variant) {
-                    let inside = loader.trim_start_matches('/');
-                    if !entries.iter().any(|e| e.path() == inside) {
-                        return Err(ImageError::Input {
-                            path: program.to_path_buf(),
-                            problem: format!(
-                                "it asks for the dynamic loader {loader}, which Debian's glibc does not put there: link it against glibc for x86-64 Linux, or statically"
-                            ),
-                        });
-                    }
-                    entries.extend(libraries_beyond_the_base(program, loader, &entries)?);
                 }
                 // On Debian the program goes where a Dockerfile's COPY would put it.
                 let (path, base) = if *variant == Variant::NativeDebian {
@@ -243,6 +238,15 @@ impl Images {
                 )
             }
         }
+    }
+
+    /// The distroless base's entries, made once per layout.
+    fn distroless_base(&self) -> Result<&[Entry], ImageError> {
+        if let Some(base) = self.distroless.get() {
+            return Ok(base);
+        }
+        let base = crate::distroless::base(&self.bases)?;
+        Ok(self.distroless.get_or_init(|| base))
     }
 
     fn layout_error(&self, source: ocidir::Error) -> ImageError {
@@ -480,105 +484,6 @@ impl Entry {
     }
 }
 
-/// Drops a folder entry that an earlier entry already made (two packages both hold `lib/`).
-fn dedup_folders(entries: &mut Vec<Entry>) {
-    let mut seen = std::collections::HashSet::new();
-    entries.retain(|e| !matches!(e, Entry::Dir { .. }) || seen.insert(e.path().to_owned()));
-}
-
-/// What gcr.io/distroless/static holds besides the program: users and groups (root, nobody,
-/// nonroot), nsswitch, the CA bundle and the time zone database (both from this host), and
-/// a world-writable /tmp.
-fn distroless_base() -> Result<Vec<Entry>, ImageError> {
-    let file = |path: &str, text: &str| Entry::File {
-        path: path.to_owned(),
-        bytes: text.as_bytes().to_vec(),
-        mode: 0o644,
-    };
-    let dir = |path: &str, mode: u32| Entry::Dir {
-        path: path.to_owned(),
-        mode,
-    };
-    let mut entries = vec![
-        dir("etc", 0o755),
-        file(
-            "etc/passwd",
-            "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
-        ),
-        file(
-            "etc/group",
-            "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n",
-        ),
-        file("etc/nsswitch.conf", "hosts: files dns\n"),
-        dir("etc/ssl", 0o755),
-        dir("etc/ssl/certs", 0o755),
-        dir("home", 0o755),
-        dir("home/nonroot", 0o700),
-        dir("root", 0o700),
-        dir("tmp", 0o1777),
-        dir("usr", 0o755),
-        dir("usr/share", 0o755),
-    ];
-    let host = |relative: &str| Path::new("/").join(relative);
-    let ca = std::fs::read(host(CA_BUNDLE)).map_err(|e| ImageError::Input {
-        path: host(CA_BUNDLE),
-        problem: format!(
-            "{e}: the distroless base copies this host's CA bundle; install the ca-certificates package"
-        ),
-    })?;
-    entries.push(Entry::File {
-        path: CA_BUNDLE.to_owned(),
-        bytes: ca,
-        mode: 0o644,
-    });
-    let zoneinfo = host(ZONEINFO);
-    if !zoneinfo.is_dir() {
-        return Err(ImageError::Input {
-            path: zoneinfo,
-            problem: "missing: the distroless base copies this host's time zone database; install the tzdata package".into(),
-        });
-    }
-    walk(&zoneinfo, ZONEINFO, &mut entries)?;
-    Ok(entries)
-}
-
-/// Adds a host folder's files, folders and symlinks under `prefix`, in a sorted (so
-/// deterministic) order.
-fn walk(dir: &Path, prefix: &str, entries: &mut Vec<Entry>) -> Result<(), ImageError> {
-    let io = |source| ImageError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    entries.push(Entry::Dir {
-        path: prefix.to_owned(),
-        mode: 0o755,
-    });
-    let mut children: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
-    children.sort_by_key(|c| c.file_name());
-    for child in children {
-        let path = child.path();
-        let name = format!("{prefix}/{}", child.file_name().to_string_lossy());
-        let kind = child.file_type().map_err(io)?;
-        if kind.is_symlink() {
-            let target = std::fs::read_link(&path).map_err(io)?;
-            entries.push(Entry::Symlink { path: name, target });
-        } else if kind.is_dir() {
-            walk(&path, &name, entries)?;
-        } else if kind.is_file() {
-            let bytes = std::fs::read(&path).map_err(io)?;
-            entries.push(Entry::File {
-                path: name,
-                bytes,
-                mode: 0o644,
-            });
-        }
-    }
-    Ok(())
-}
-
 /// The size of every tagged image in the layout at `path` (manifest + config + layers, as
 /// [`Built::size`]), by tag.
 pub fn sizes(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, ImageError> {
@@ -607,46 +512,4 @@ pub fn sizes(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, Ima
         sizes.insert(tag.clone(), manifest_size(&manifest) + descriptor.size());
     }
     Ok(sizes)
-}
-
-/// The shared libraries of `program` that the distroless base (`base`) lacks, taken from the
-/// host's files as `ldd` finds them and put where the loader looks first
-/// (`lib/x86_64-linux-gnu`). The suite's binaries need none; a user's binary may (OpenSSL,
-/// zlib).
-fn libraries_beyond_the_base(
-    program: &Path,
-    loader: &str,
-    base: &[Entry],
-) -> Result<Vec<Entry>, ImageError> {
-    let input_error = |problem: String| ImageError::Input {
-        path: program.to_path_buf(),
-        problem,
-    };
-    let in_base = |name: &str| {
-        base.iter().any(|e| {
-            let path = Path::new(e.path());
-            path.file_name().is_some_and(|n| n == name)
-                && path
-                    .parent()
-                    .is_some_and(|p| p.ends_with("x86_64-linux-gnu"))
-        })
-    };
-    let mut entries = Vec::new();
-    for (name, host) in crate::elf::shared_libraries(loader, program).map_err(input_error)? {
-        if in_base(&name) {
-            continue;
-        }
-        let bytes = std::fs::read(&host).map_err(|e| {
-            input_error(format!(
-                "it needs {name}, found at {}, which cannot be read: {e}",
-                host.display()
-            ))
-        })?;
-        entries.push(Entry::File {
-            path: format!("lib/x86_64-linux-gnu/{name}"),
-            bytes,
-            mode: 0o644,
-        });
-    }
-    Ok(entries)
 }

@@ -19,6 +19,7 @@
 mod archive;
 mod base;
 mod bundle;
+mod distroless;
 mod elf;
 mod image;
 mod layers;

@@ -39,6 +39,20 @@ fn names_round_trip() {
 }
 
 #[test]
+fn a_native_image_variant_names_its_base_and_so_its_build() {
+    use wasmfaas_oci::Variant;
+    for base in Base::ALL {
+        assert_eq!(Base::of_variant(&base.variant()), Some(base));
+    }
+    let build = |variant| Base::of_variant(&variant).map(Base::native_build);
+    assert_eq!(build(Variant::NativeStatic), Some(NativeBuild::Static));
+    assert_eq!(build(Variant::NativeDistroless), Some(NativeBuild::Glibc));
+    assert_eq!(build(Variant::NativeDebian), Some(NativeBuild::Glibc));
+    assert_eq!(build(Variant::Wasm), None);
+    assert_eq!(build(Variant::WasmArtifact), None);
+}
+
+#[test]
 fn each_native_environment_runs_the_build_its_images_hold() {
     let build = |name: &str| Environment::parse(name).unwrap().native_build();
     // As the paper's images: glibc on distroless and Debian, and the process that stands in

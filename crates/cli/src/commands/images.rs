@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use wasmfaas_bench::Base;
 use wasmfaas_oci::{Images, Variant};
-use wasmfaas_suite::build::{NativeBuild, build_all};
+use wasmfaas_suite::build::build_all;
 
 use super::build::human;
 use super::{ManifestArgs, ProjectArgs};
@@ -87,10 +88,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         .expect("variants come from the engines");
                     layout.aot(name, function.name, engine.artifact_extension())
                 }
-                // The paper's images hold the glibc build; only the static one runs alone.
-                Variant::NativeStatic => layout.native(function.name, NativeBuild::Static),
-                Variant::NativeDistroless | Variant::NativeDebian => {
-                    layout.native(function.name, NativeBuild::Glibc)
+                Variant::NativeStatic | Variant::NativeDistroless | Variant::NativeDebian => {
+                    let base = Base::of_variant(variant).expect("a native variant has a base");
+                    layout.native(function.name, base.native_build())
                 }
             };
             let built = images.write(function.name, variant, &program)?;
