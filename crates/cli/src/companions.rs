@@ -6,6 +6,85 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use wasmfaas_bench::Environment;
+use wasmfaas_bench::environment::LauncherKind;
+
+/// The project binary that runs `environment`'s WebAssembly, if it is not `wasmfaas` itself:
+/// wasmfaas-runtime (under runc's shim), wasmfaas's shim, or the engine's lean runner
+/// (`process`).
+fn companion_of(environment: &Environment) -> Option<&'static str> {
+    match environment.launcher {
+        _ if !environment.is_wasm() => None,
+        LauncherKind::Oci | LauncherKind::Containerd => Some(wasmfaas_names::RUNTIME_BINARY),
+        LauncherKind::ContainerdShim => Some(wasmfaas_names::SHIM_BINARY),
+        LauncherKind::Process => wasmfaas_runner::runner_binary(&environment.engine),
+        LauncherKind::Embedded => None,
+    }
+}
+
+/// The project binaries that `environments` need, each once.
+pub fn of(environments: &[Environment]) -> Vec<&'static str> {
+    let mut binaries: Vec<&str> = environments.iter().filter_map(companion_of).collect();
+    binaries.sort_unstable();
+    binaries.dedup();
+    binaries
+}
+
+/// Builds `binaries` and records the outcome in `host`: their paths, or why the WebAssembly
+/// container environments that need them cannot run. A runner that could not be built leaves
+/// its engine to `wasmfaas run`, as the report then says.
+pub fn bring(layout: &wasmfaas_suite::Layout, binaries: &[&str], host: &mut wasmfaas_bench::Host) {
+    if binaries.is_empty() {
+        return;
+    }
+    let project = layout.artifacts.parent().unwrap_or(Path::new("."));
+    // Two cargo runs: the runners need no libseccomp, so a machine that cannot build the
+    // container binaries still gets them.
+    let runners: Vec<(&str, &str)> = binaries
+        .iter()
+        .filter_map(|&binary| wasmfaas_runner::runner_engine(binary).map(|e| (binary, e)))
+        .collect();
+    let containers: Vec<&str> = binaries
+        .iter()
+        .copied()
+        .filter(|&binary| wasmfaas_runner::runner_engine(binary).is_none())
+        .collect();
+    if !runners.is_empty() {
+        let names: Vec<&str> = runners.iter().map(|(binary, _)| *binary).collect();
+        let outcome = build(project, &names);
+        for (binary, engine) in runners {
+            match &outcome {
+                Ok(Some(folder)) => {
+                    host.runners.insert(engine.to_owned(), folder.join(binary));
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    host.runners.remove(engine);
+                    eprintln!(
+                        "wasmfaas bench: process/{engine}-* runs as `wasmfaas run --engine {engine}`: {reason}"
+                    );
+                }
+            }
+        }
+    }
+    if containers.is_empty() {
+        return;
+    }
+    let outcome = build(project, &containers);
+    for binary in containers {
+        let slot = if binary == wasmfaas_names::SHIM_BINARY {
+            &mut host.shim
+        } else {
+            &mut host.runtime
+        };
+        match &outcome {
+            Ok(Some(folder)) => *slot = Ok(folder.join(binary)),
+            Ok(None) => {}
+            Err(reason) => *slot = Err(reason.clone()),
+        }
+    }
+}
+
 /// Builds `binaries` (of this workspace) beside the running `wasmfaas` (same cargo target
 /// folder, profile and WasmEdge feature) from the checkout at `project`, in one cargo run that
 /// does nothing when they are current; returns the folder they are in. `Ok(None)`: this

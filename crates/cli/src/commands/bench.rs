@@ -18,6 +18,7 @@ use wasmfaas_suite::build::build_all;
 
 use super::report::{ExportArgs, write_report};
 use super::{ManifestArgs, ProjectArgs};
+use crate::companions;
 
 /// Exit code of a bench stopped by Ctrl-C (128 + SIGINT), resumable with `--resume`.
 const EXIT_INTERRUPTED: u8 = 130;
@@ -137,8 +138,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 manifest: runset.meta.plan.manifest.clone(),
             }
             .catalog()?;
-            let wanted = companions_of(&runset.meta.plan.environments);
-            bring_companions(&args, &layout, &wanted, &mut host);
+            if !args.no_build {
+                let wanted = companions::of(&runset.meta.plan.environments);
+                companions::bring(&layout, &wanted, &mut host);
+            }
             ensure_built(&args, &layout, runset.meta.plan.size)?;
             let here = wasmfaas_bench::Machine::current();
             if here.cpu_model != runset.meta.machine.cpu_model {
@@ -254,87 +257,6 @@ fn ensure_built(args: &Args, layout: &wasmfaas_suite::Layout, size: Size) -> Res
     Ok(())
 }
 
-/// The project binary that runs `environment`'s WebAssembly, if it is not `wasmfaas` itself:
-/// wasmfaas-runtime (under runc's shim), wasmfaas's shim, or the engine's lean runner
-/// (`process`).
-fn companion_of(environment: &Environment) -> Option<&'static str> {
-    match environment.launcher {
-        _ if !environment.is_wasm() => None,
-        LauncherKind::Oci | LauncherKind::Containerd => Some(wasmfaas_names::RUNTIME_BINARY),
-        LauncherKind::ContainerdShim => Some(wasmfaas_names::SHIM_BINARY),
-        LauncherKind::Process => wasmfaas_runner::runner_binary(&environment.engine),
-        LauncherKind::Embedded => None,
-    }
-}
-
-/// The project binaries that `environments` need, each once.
-fn companions_of(environments: &[Environment]) -> Vec<&'static str> {
-    let mut binaries: Vec<&str> = environments.iter().filter_map(companion_of).collect();
-    binaries.sort_unstable();
-    binaries.dedup();
-    binaries
-}
-
-/// Builds `binaries` (unless `--no-build`) and records the outcome in `host`: their paths, or
-/// why the WebAssembly container environments that need them cannot run. A runner that could
-/// not be built leaves its engine to `wasmfaas run`, as the report then says.
-fn bring_companions(
-    args: &Args,
-    layout: &wasmfaas_suite::Layout,
-    binaries: &[&str],
-    host: &mut wasmfaas_bench::Host,
-) {
-    if args.no_build || binaries.is_empty() {
-        return;
-    }
-    let project = layout.artifacts.parent().unwrap_or(Path::new("."));
-    // Two cargo runs: the runners need no libseccomp, so a machine that cannot build the
-    // container binaries still gets them.
-    let runners: Vec<(&str, &str)> = binaries
-        .iter()
-        .filter_map(|&binary| wasmfaas_runner::runner_engine(binary).map(|e| (binary, e)))
-        .collect();
-    let containers: Vec<&str> = binaries
-        .iter()
-        .copied()
-        .filter(|&binary| wasmfaas_runner::runner_engine(binary).is_none())
-        .collect();
-    if !runners.is_empty() {
-        let names: Vec<&str> = runners.iter().map(|(binary, _)| *binary).collect();
-        let outcome = crate::companions::build(project, &names);
-        for (binary, engine) in runners {
-            match &outcome {
-                Ok(Some(folder)) => {
-                    host.runners.insert(engine.to_owned(), folder.join(binary));
-                }
-                Ok(None) => {}
-                Err(reason) => {
-                    host.runners.remove(engine);
-                    eprintln!(
-                        "wasmfaas bench: process/{engine}-* runs as `wasmfaas run --engine {engine}`: {reason}"
-                    );
-                }
-            }
-        }
-    }
-    if containers.is_empty() {
-        return;
-    }
-    let outcome = crate::companions::build(project, &containers);
-    for binary in containers {
-        let slot = if binary == wasmfaas_names::SHIM_BINARY {
-            &mut host.shim
-        } else {
-            &mut host.runtime
-        };
-        match &outcome {
-            Ok(Some(folder)) => *slot = Ok(folder.join(binary)),
-            Ok(None) => {}
-            Err(reason) => *slot = Err(reason.clone()),
-        }
-    }
-}
-
 /// The environment patterns of the flags or the preset, with the preset's notes through `say`.
 fn patterns(args: &Args, available: &[Environment], say: &mut dyn FnMut(String)) -> Vec<String> {
     if !args.environments.is_empty() {
@@ -374,9 +296,9 @@ fn plan(
         let unavailable = environment::unavailable(engines, &assumed);
         let patterns = patterns(args, &available, &mut |_| {});
         let wanted = environment::select(&available, &unavailable, &patterns)
-            .map(|selected| companions_of(&selected))
+            .map(|selected| companions::of(&selected))
             .unwrap_or_default();
-        bring_companions(args, layout, &wanted, host);
+        companions::bring(layout, &wanted, host);
     }
     let available = environment::available(engines, host);
     let unavailable = environment::unavailable(engines, host);
