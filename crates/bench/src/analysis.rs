@@ -101,6 +101,8 @@ pub struct Analysis {
     pub comparisons: Vec<Comparison>,
     /// The serving benchmark's loads, when the run set has them (`wasmfaas bench --serving`).
     pub serving: Vec<crate::serving::ServingRow>,
+    /// The density rounds, when the run set has them (`wasmfaas bench --density`).
+    pub density: Vec<crate::density::DensityRound>,
     /// The start of each runner `process` ran WebAssembly with (none without such runs).
     pub runner_starts: Vec<crate::runner_start::RunnerStart>,
 }
@@ -224,6 +226,7 @@ pub fn analyse(runset: &RunSet) -> Result<Analysis, BenchError> {
         cells,
         comparisons,
         serving: crate::serving::read_rows(&runset.dir)?,
+        density: crate::density::read_rounds(&runset.dir)?,
         runner_starts: crate::runner_start::read(&runset.dir)?,
     })
 }

@@ -149,6 +149,23 @@ pub struct BenchContext {
     pub containerd_address: Option<std::path::PathBuf>,
 }
 
+impl BenchContext {
+    /// What the launchers of a bench on `runset` share: its work folder, its plan's choice of
+    /// restoring containerd.
+    pub(crate) fn launch_context(&self, runset: &RunSet) -> LaunchContext {
+        LaunchContext {
+            layout: self.layout.clone(),
+            work_dir: runset.work_dir(),
+            wasmfaas_exe: self.wasmfaas_exe.clone(),
+            cache: self.cache.clone(),
+            run_timeout: self.run_timeout,
+            host: self.host.clone(),
+            containerd_address: self.containerd_address.clone(),
+            restore_containerd: runset.meta.plan.restore_containerd,
+        }
+    }
+}
+
 /// Runs every job of the run set's plan that has no sample yet. Returns when all have one, or
 /// when `stop` is set (the run in flight when it was set is discarded: a signal may have
 /// disturbed it).
@@ -164,16 +181,7 @@ pub fn execute(
         .iter()
         .map(|name| context.catalog.find(name).map_err(BenchError::Selection))
         .collect::<Result<_, _>>()?;
-    let mut launchers = Launchers::new(LaunchContext {
-        layout: context.layout.clone(),
-        work_dir: runset.work_dir(),
-        wasmfaas_exe: context.wasmfaas_exe.clone(),
-        cache: context.cache.clone(),
-        run_timeout: context.run_timeout,
-        host: context.host.clone(),
-        containerd_address: context.containerd_address.clone(),
-        restore_containerd: plan.restore_containerd,
-    });
+    let mut launchers = Launchers::new(context.launch_context(runset));
     let cell = |job_function: usize, job_environment: usize| Cell {
         function: functions[job_function],
         environment: &plan.environments[job_environment],

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod analysis;
 pub mod claims;
+pub mod density;
 mod driver;
 pub mod environment;
 mod host;

@@ -423,6 +423,28 @@ fn bad_input_gets_a_clear_error() {
         ]),
         &["not available here", "WasmEdge"],
     );
+    // Density needs containers through containerd, and says so before any run.
+    assert_error(
+        &wasmfaas(&[
+            "bench",
+            "--functions",
+            "hello",
+            "--environments",
+            "process/native",
+            "--density",
+            "--output",
+            output,
+        ]),
+        &[
+            "--density starts containers through containerd",
+            "--environments",
+        ],
+    );
+    assert!(!Path::new(output).exists(), "no run set for a refused plan");
+    // A K of 0 is clap's usage error, as for the other numeric flags.
+    let zero = wasmfaas(&["bench", "--density-concurrency", "0", "--output", output]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--density-concurrency"));
     assert_error(
         &wasmfaas(&["images", "--functions", "matmult", "--output", output]),
         &["unknown function \"matmult\"", "matmul"],

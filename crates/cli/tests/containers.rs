@@ -258,6 +258,73 @@ fn every_function_runs_through_the_shim_at_size_paper_with_its_output_checked() 
     assert_eq!(leftovers(&runset), Vec::<String>::new());
 }
 
+/// `bench --density`: containers side by side through both integrations, every one checked,
+/// each round's tasks per second and the memory of the shims and what runs under them in the
+/// run set and the report; a function that writes files is left out, saying why.
+#[test]
+fn density_rounds_run_containers_side_by_side_and_measure_their_memory() {
+    if !containers_here() {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let selection = [
+        "--functions",
+        "hello,imageprocessing",
+        "--environments",
+        "containerd-shim/wasmtime-aot,containerd/native-static,process/native",
+        "--density",
+        "--density-concurrency",
+        "1,3",
+        "--density-tasks",
+        "6",
+    ];
+    let (out, runset) = common::quiet_bench(dir.path(), &selection, "1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("density leaves out imageprocessing: it writes output files"),
+        "{stderr}"
+    );
+    let rounds: Vec<serde_json::Value> = std::fs::read_to_string(runset.join("density.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // hello × the two container environments (not process/) × K = 1, 3.
+    assert_eq!(rounds.len(), 2 * 2, "{rounds:?}");
+    for round in &rounds {
+        assert_eq!(round["function"], "hello", "{round}");
+        assert!(
+            round["environment"]
+                .as_str()
+                .unwrap()
+                .starts_with("containerd"),
+            "{round}"
+        );
+        assert_eq!(round["tasks"], 6, "{round}");
+        assert!(round["tasks_per_second"].as_f64().unwrap() > 0.0, "{round}");
+        // Every container has a shim while it runs, and the sampler saw at least one.
+        assert!(round["peak"]["shims"].as_u64().unwrap() >= 1, "{round}");
+        assert!(
+            round["peak"]["shim_pss_kib"].as_u64().unwrap() > 0,
+            "{round}"
+        );
+        assert!(
+            round["peak"]["shims"].as_u64().unwrap() <= 3,
+            "no more shims than K at once: {round}"
+        );
+    }
+    let report = std::fs::read_to_string(runset.join("report.md")).unwrap();
+    assert!(
+        report.contains("Density: containers side by side through containerd"),
+        "{report}"
+    );
+    assert!(report.contains("× containerd/native-static"), "{report}");
+    assert_eq!(leftovers(&runset), Vec::<String>::new());
+}
+
 /// The examples in images of their own: the module through wasmfaas-runtime (and, for the one
 /// built from source, the shim), the glibc binary on the distroless base.
 #[test]

@@ -12,8 +12,8 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use super::watchdog::Watchdog;
@@ -30,6 +30,23 @@ use wasmfaas_containerd::{Containerd, Options};
 pub const NAMESPACE: &str = wasmfaas_names::CONTAINERD_NAMESPACE;
 /// The repository the suite's images are imported under (`<repository>:<tag>`).
 const REPOSITORY: &str = "docker.io/wasmfaas/suite";
+
+/// A container started by [`ContainerdLauncher::spawn`]: its `ctr run --rm`, not yet waited for.
+#[derive(Debug)]
+pub struct Spawned {
+    /// The `ctr run --rm` process.
+    pub child: Child,
+    /// The container's id.
+    pub id: String,
+    /// Where its standard output goes.
+    pub stdout: PathBuf,
+    /// Where its standard error goes.
+    pub stderr: PathBuf,
+    /// The cell's output folder (at `/output`).
+    pub output_dir: PathBuf,
+    /// The cell's inputs (at `/input`).
+    pub inputs_dir: PathBuf,
+}
 
 /// Runs each run as a new container through containerd.
 pub struct ContainerdLauncher {
@@ -121,6 +138,28 @@ impl ContainerdLauncher {
         command
     }
 
+    /// `ctr run` of container `id` between a prepared cell's arguments, its streams to the
+    /// files given, in its own process group (a Ctrl-C reaches only the harness).
+    fn ctr_run(
+        &self,
+        before_id: &[String],
+        id: &str,
+        after_id: &[String],
+        stdout: File,
+        stderr: File,
+    ) -> Command {
+        let mut command = self.ctr();
+        command
+            .args(before_id)
+            .arg(id)
+            .args(after_id)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0);
+        command
+    }
+
     fn ctr_tool(&self, args: &[&str]) -> Result<(), String> {
         run_tool(self.ctr().args(args))
     }
@@ -153,8 +192,47 @@ impl ContainerdLauncher {
         Ok(reference)
     }
 
+    /// The socket of the containerd the runs go to (its shims name it).
+    pub fn address(&self) -> &Path {
+        &self.address
+    }
+
+    /// Starts one `ctr run --rm` of the prepared `cell` with its streams in `dir`, without
+    /// waiting for it: for containers started side by side (density). Its output folder is the
+    /// cell's, shared by every container of the cell, so only functions that write none may
+    /// run side by side.
+    pub fn spawn(&mut self, cell: &Cell, dir: &Path) -> Result<Spawned, BenchError> {
+        let (container, before_id, after_id) =
+            self.prepared.get(&cell.slug()).cloned().ok_or_else(|| {
+                BenchError::Selection(format!("{} is not prepared", cell.describe()))
+            })?;
+        let id = container_id(&mut self.containers);
+        let stdout = dir.join(format!("{id}.stdout"));
+        let stderr = dir.join(format!("{id}.stderr"));
+        let create = |path: &PathBuf| File::create(path).map_err(|e| BenchError::io(path, e));
+        let mut command = self.ctr_run(
+            &before_id,
+            &id,
+            &after_id,
+            create(&stdout)?,
+            create(&stderr)?,
+        );
+        let child = command.spawn().map_err(|e| BenchError::Run {
+            cell: cell.describe(),
+            problem: format!("cannot start {}: {e}", self.ctr.display()),
+        })?;
+        Ok(Spawned {
+            child,
+            id,
+            stdout,
+            stderr,
+            output_dir: container.output_dir,
+            inputs_dir: container.inputs_dir,
+        })
+    }
+
     /// Removes a container left by a run that failed or timed out.
-    fn remove(&self, id: &str) {
+    pub fn remove(&self, id: &str) {
         let _ = self.ctr_tool(&["task", "kill", "--signal", "SIGKILL", id]);
         let _ = self.ctr_tool(&["task", "delete", "--force", id]);
         let _ = self.ctr_tool(&["container", "delete", id]);
@@ -244,15 +322,7 @@ impl Launcher for ContainerdLauncher {
         let stderr = create(&container.stderr_path)?;
         let id = container_id(&mut self.containers);
         self.in_flight = Some(id.clone());
-        let mut command = self.ctr();
-        command
-            .args(&before_id)
-            .arg(&id)
-            .args(&after_id)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0);
+        let mut command = self.ctr_run(&before_id, &id, &after_id, stdout, stderr);
 
         let started = Instant::now();
         let child = command

@@ -13,7 +13,7 @@ use wasmfaas_engines::{AotCache, Engine, Phases};
 use wasmfaas_suite::runner::{self, PreparedRun};
 use wasmfaas_suite::{Function, Layout, Size};
 
-pub use containerd::ContainerdLauncher;
+pub use containerd::{ContainerdLauncher, Spawned};
 pub use embedded::EmbeddedLauncher;
 pub use oci::OciLauncher;
 pub use process::ProcessLauncher;

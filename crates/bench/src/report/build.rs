@@ -11,6 +11,7 @@ use super::sections::beside_paper::beside_paper;
 use super::sections::claims::claims_section;
 use super::sections::comparison::comparison_with;
 use super::sections::compute_ratio::compute_ratio;
+use super::sections::density::density;
 use super::sections::environments_of;
 use super::sections::failures::failures;
 use super::sections::image_sizes::image_sizes;
@@ -80,6 +81,9 @@ pub fn build(
         sections.push(section);
     }
     if let Some(section) = image_sizes(&analysis)? {
+        sections.push(section);
+    }
+    if let Some(section) = density(&analysis) {
         sections.push(section);
     }
     if let Some(section) = serving(&analysis) {

@@ -98,6 +98,17 @@ pub struct Args {
     /// How long each serving load lasts
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = super::parse_duration)]
     serving_duration: Duration,
+    /// Then start the plan's containerd/* and containerd-shim/* containers side by side, K at a
+    /// time: tasks per second and the memory of the shims and containers (functions that write
+    /// no output files)
+    #[arg(long)]
+    density: bool,
+    /// The K of each density round
+    #[arg(long, value_name = "K,...", value_delimiter = ',', default_value = "1,4,16", value_parser = clap::value_parser!(u16).range(1..))]
+    density_concurrency: Vec<u16>,
+    /// How many containers each density round starts in all
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    density_tasks: u16,
     /// Hide the progress bar
     #[arg(long)]
     no_progress: bool,
@@ -156,6 +167,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => {
             let catalog = args.manifest.catalog()?;
             let plan = plan(&args, &layout, &catalog, &engines, &mut host)?;
+            if args.density {
+                // Said before the cold runs, not after them.
+                wasmfaas_bench::density::containerd_environments(&plan.environments)?;
+            }
             ensure_built(&args, &layout, plan.size)?;
             let dir = args
                 .output
@@ -209,6 +224,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             runset.dir.display()
         );
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    if args.density {
+        let plan = wasmfaas_bench::density::DensityPlan {
+            concurrencies: args.density_concurrency.iter().map(|&k| k.into()).collect(),
+            tasks: args.density_tasks.into(),
+        };
+        eprintln!(
+            "wasmfaas bench: density: {} containers a round at K = {:?}",
+            plan.tasks, plan.concurrencies
+        );
+        wasmfaas_bench::density::run(&runset, &context, &plan, |line| {
+            eprintln!("wasmfaas bench: {line}")
+        })?;
     }
     if args.serving {
         let serving = wasmfaas_bench::serving::ServingPlan::standard(

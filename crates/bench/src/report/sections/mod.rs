@@ -3,6 +3,7 @@ pub(crate) mod beside_paper;
 pub(crate) mod claims;
 pub(crate) mod comparison;
 pub(crate) mod compute_ratio;
+pub(crate) mod density;
 pub(crate) mod failures;
 pub(crate) mod image_sizes;
 pub(crate) mod lifecycle;
