@@ -4,8 +4,9 @@
 //! ContainerStatus, then RemoveContainer, StopPodSandbox, RemovePodSandbox). The pods' sandbox
 //! is the suite's `pause` program and their containers the suite's matmul as a wasmtime AOT
 //! image (pushed to a registry on loopback and pulled by the CRI's PullImage) and as a native
-//! image (imported), each output checked. A pod naming an unknown engine must fail with the
-//! runtime's own message, and nothing may be left behind.
+//! image (imported), each output checked; and, through the shim's handler, a pod of a
+//! WebAssembly container with a native sidecar beside it, one shim serving the pod. A pod naming
+//! an unknown engine must fail with the runtime's own message, and nothing may be left behind.
 //!
 //! Needs root, containerd, skopeo, docker-registry and the built suite; without them the test
 //! says why it skips (and fails under CI=true, so a CI run never passes without running it).
@@ -350,8 +351,8 @@ fn read_cri_log(path: &Path) -> (String, String) {
     (stdout, stderr)
 }
 
-/// One container of a pod to run: its name, image, arguments, mounts and the pod's
-/// annotations.
+/// A pod to run: its container's name, image, arguments and mounts, the pod's annotations, and
+/// any containers beside it (sidecars).
 struct PodRun<'a> {
     name: &'a str,
     /// The runtime handler (the RuntimeClass's).
@@ -361,6 +362,32 @@ struct PodRun<'a> {
     mounts: Vec<Mount>,
     annotations: &'a [(&'a str, &'a str)],
     logs: PathBuf,
+    /// Containers started beside the pod's own, in the same sandbox.
+    sidecars: Vec<ContainerRun<'a>>,
+}
+
+/// One container of a pod: its name, image, arguments and mounts.
+#[derive(Clone)]
+struct ContainerRun<'a> {
+    name: &'a str,
+    image: &'a str,
+    args: Vec<String>,
+    mounts: Vec<Mount>,
+}
+
+impl<'a> PodRun<'a> {
+    /// Every container of the pod, its own first.
+    fn containers(&self) -> Vec<ContainerRun<'a>> {
+        let own = ContainerRun {
+            name: self.name,
+            image: self.image,
+            args: self.args.clone(),
+            mounts: self.mounts.clone(),
+        };
+        std::iter::once(own)
+            .chain(self.sidecars.iter().cloned())
+            .collect()
+    }
 }
 
 /// Awaits one CRI call, never longer than [`LIMIT`] (a hung shim fails the test, not hangs it).
@@ -376,37 +403,37 @@ async fn call<T>(
     }
 }
 
-/// Runs one pod with one container to its end and removes both, as the kubelet runs a Job's
-/// pod. The image must be on the node already (imported or pulled). An error is the first
-/// call that failed, with the message containerd gave.
-fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Finished, String> {
+/// Runs one pod to its end, its containers side by side, and removes them and the pod, as the
+/// kubelet runs a Job's pod; gives each container's end, the pod's own first. The images must
+/// be on the node already (imported or pulled). An error is the first call that failed, with
+/// the message containerd gave.
+fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Vec<Finished>, String> {
     let name = run.name;
     std::fs::create_dir_all(&run.logs).unwrap();
     let sandbox = sandbox_config(name, &run.logs, run.annotations);
-    let image = ImageSpec {
-        image: run.image.into(),
-        ..Default::default()
-    };
+    let containers = run.containers();
     let Cri {
         tokio,
         runtime,
         images,
     } = cri;
     tokio.block_on(async {
-        let status = call(
-            "ImageStatus",
-            name,
-            images.image_status(ImageStatusRequest {
-                image: Some(image.clone()),
-                verbose: false,
-            }),
-        )
-        .await?;
-        if status.image.is_none() {
-            return Err(format!(
-                "the CRI plugin does not see the image {} (not imported or pulled)",
-                run.image
-            ));
+        for container in &containers {
+            let status = call(
+                "ImageStatus",
+                container.name,
+                images.image_status(ImageStatusRequest {
+                    image: Some(image_spec(container.image)),
+                    verbose: false,
+                }),
+            )
+            .await?;
+            if status.image.is_none() {
+                return Err(format!(
+                    "the CRI plugin does not see the image {} (not imported or pulled)",
+                    container.image
+                ));
+            }
         }
         let pod = call(
             "RunPodSandbox",
@@ -418,7 +445,7 @@ fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Finished, String> {
         )
         .await?
         .pod_sandbox_id;
-        let finished = run_container(runtime, &pod, sandbox, image, run).await;
+        let finished = run_containers(runtime, &pod, &sandbox, &containers, &run.logs).await;
         // Stopped and removed whatever happened, as the kubelet does, before the verdict.
         let stopped = call(
             "StopPodSandbox",
@@ -443,16 +470,103 @@ fn run_pod(cri: &mut Cri, run: &PodRun) -> Result<Finished, String> {
     })
 }
 
-/// Creates, starts and waits for the pod's one container, reads its log and removes it.
-async fn run_container(
+/// A pod's input (read-only) and output folders under `io`, and their mounts at `/input` and
+/// `/output`.
+fn io_mounts(io: &Path) -> (PathBuf, PathBuf, Vec<Mount>) {
+    let (input, output) = (io.join("input"), io.join("output"));
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::create_dir_all(&output).unwrap();
+    let mounts = vec![
+        Mount {
+            container_path: "/input".into(),
+            host_path: input.display().to_string(),
+            readonly: true,
+            ..Default::default()
+        },
+        Mount {
+            container_path: "/output".into(),
+            host_path: output.display().to_string(),
+            ..Default::default()
+        },
+    ];
+    (input, output, mounts)
+}
+
+fn image_spec(image: &str) -> ImageSpec {
+    ImageSpec {
+        image: image.into(),
+        ..Default::default()
+    }
+}
+
+/// Creates and starts every container of the pod, then waits for each, reads its log and
+/// removes it; every container created is removed, whatever failed.
+async fn run_containers(
     runtime: &mut RuntimeServiceClient<Channel>,
     pod: &str,
-    sandbox: PodSandboxConfig,
-    image: ImageSpec,
-    run: &PodRun<'_>,
-) -> Result<Finished, String> {
-    let name = run.name;
-    let container = call(
+    sandbox: &PodSandboxConfig,
+    containers: &[ContainerRun<'_>],
+    logs: &Path,
+) -> Result<Vec<Finished>, String> {
+    let mut created = Vec::new();
+    let mut outcome = Ok(());
+    for container in containers {
+        match create_container(runtime, pod, sandbox, container).await {
+            Ok(id) => created.push((container.name, id)),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    if outcome.is_ok() {
+        for (name, id) in &created {
+            let started = call(
+                "StartContainer",
+                name,
+                runtime.start_container(StartContainerRequest {
+                    container_id: id.clone(),
+                }),
+            )
+            .await;
+            if let Err(e) = started {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let mut finished = Vec::new();
+    if outcome.is_ok() {
+        for (name, id) in &created {
+            match wait_exited(runtime, name, id, logs).await {
+                Ok(end) => finished.push(end),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+    }
+    for (name, id) in created {
+        call(
+            "RemoveContainer",
+            name,
+            runtime.remove_container(RemoveContainerRequest { container_id: id }),
+        )
+        .await?;
+    }
+    outcome.map(|()| finished)
+}
+
+/// Creates one container of the pod; gives its id.
+async fn create_container(
+    runtime: &mut RuntimeServiceClient<Channel>,
+    pod: &str,
+    sandbox: &PodSandboxConfig,
+    container: &ContainerRun<'_>,
+) -> Result<String, String> {
+    let name = container.name;
+    Ok(call(
         "CreateContainer",
         name,
         runtime.create_container(CreateContainerRequest {
@@ -462,9 +576,9 @@ async fn run_container(
                     name: name.into(),
                     attempt: 0,
                 }),
-                image: Some(image),
-                args: run.args.clone(),
-                mounts: run.mounts.clone(),
+                image: Some(image_spec(container.image)),
+                args: container.args.clone(),
+                mounts: container.mounts.clone(),
                 log_path: format!("{name}.log"),
                 linux: Some(LinuxContainerConfig {
                     security_context: Some(LinuxContainerSecurityContext {
@@ -475,60 +589,49 @@ async fn run_container(
                 }),
                 ..Default::default()
             }),
-            sandbox_config: Some(sandbox),
+            sandbox_config: Some(sandbox.clone()),
         }),
     )
     .await?
-    .container_id;
-    let finished = async {
-        call(
-            "StartContainer",
+    .container_id)
+}
+
+/// Polls a started container until it has exited, within [`LIMIT`]; reads its log.
+async fn wait_exited(
+    runtime: &mut RuntimeServiceClient<Channel>,
+    name: &str,
+    id: &str,
+    logs: &Path,
+) -> Result<Finished, String> {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let status = call(
+            "ContainerStatus",
             name,
-            runtime.start_container(StartContainerRequest {
-                container_id: container.clone(),
+            runtime.container_status(ContainerStatusRequest {
+                container_id: id.into(),
+                verbose: false,
             }),
         )
-        .await?;
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let status = call(
-                "ContainerStatus",
-                name,
-                runtime.container_status(ContainerStatusRequest {
-                    container_id: container.clone(),
-                    verbose: false,
-                }),
-            )
-            .await?
-            .status
-            .ok_or_else(|| format!("ContainerStatus {name}: no status"))?;
-            if status.state == ContainerState::ContainerExited as i32 {
-                let (stdout, stderr) = read_cri_log(&run.logs.join(format!("{name}.log")));
-                return Ok(Finished {
-                    exit_code: status.exit_code,
-                    stdout,
-                    stderr,
-                    reason: format!("{} {}", status.reason, status.message),
-                });
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "{name} did not finish within {LIMIT:?}: its status is {status:?}"
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        .await?
+        .status
+        .ok_or_else(|| format!("ContainerStatus {name}: no status"))?;
+        if status.state == ContainerState::ContainerExited as i32 {
+            let (stdout, stderr) = read_cri_log(&logs.join(format!("{name}.log")));
+            return Ok(Finished {
+                exit_code: status.exit_code,
+                stdout,
+                stderr,
+                reason: format!("{} {}", status.reason, status.message),
+            });
         }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{name} did not finish within {LIMIT:?}: its status is {status:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    .await;
-    call(
-        "RemoveContainer",
-        name,
-        runtime.remove_container(RemoveContainerRequest {
-            container_id: container,
-        }),
-    )
-    .await?;
-    finished
 }
 
 #[test]
@@ -626,22 +729,7 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         ("matmul-native-shim", SHIM_HANDLER, &native_image, &[][..]),
     ] {
         let io = node.dir.path().join(name);
-        let (input, output) = (io.join("input"), io.join("output"));
-        std::fs::create_dir_all(&input).unwrap();
-        std::fs::create_dir_all(&output).unwrap();
-        let mounts = vec![
-            Mount {
-                container_path: "/input".into(),
-                host_path: input.display().to_string(),
-                readonly: true,
-                ..Default::default()
-            },
-            Mount {
-                container_path: "/output".into(),
-                host_path: output.display().to_string(),
-                ..Default::default()
-            },
-        ];
+        let (input, output, mounts) = io_mounts(&io);
         let finished = run_pod(
             &mut cri,
             &PodRun {
@@ -652,9 +740,11 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
                 mounts,
                 annotations,
                 logs: io.join("logs"),
+                sidecars: Vec::new(),
             },
         )
-        .unwrap_or_else(|e| panic!("{e}\ncontainerd:\n{}", node.log()));
+        .unwrap_or_else(|e| panic!("{e}\ncontainerd:\n{}", node.log()))
+        .remove(0);
         assert_eq!(
             finished.exit_code,
             0,
@@ -666,6 +756,65 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
         wasmfaas_suite::check(matmul, size, finished.stdout.as_bytes(), &output, &input)
             .unwrap_or_else(|e| panic!("{name} through the CRI: {e}"));
     }
+
+    // A pod as Kubernetes runs an app with a sidecar: the pause sandbox, the WebAssembly
+    // container and a native container side by side, through the shim's handler. The pod's
+    // engine annotation is for its WebAssembly; the native sidecar (and pause) are exec'd as
+    // the entrypoint's bytes say. One shim serves the whole pod.
+    let hello = wasmfaas_suite::find("hello").unwrap();
+    let hello_image = node.import(
+        "hello",
+        &Variant::NativeDistroless,
+        &artifacts.join("native/hello"),
+    );
+    let shims_started = || node.log().matches("Shim successfully started").count();
+    let before = shims_started();
+    let io = node.dir.path().join("sidecar-pod");
+    let (input, output, mounts) = io_mounts(&io);
+    let ends = run_pod(
+        &mut cri,
+        &PodRun {
+            name: "matmul-with-sidecar",
+            handler: SHIM_HANDLER,
+            image: &wasm_image,
+            args: matmul.args(size, "/input", "/output"),
+            mounts,
+            annotations: &[("run.oci.handler", "wasmtime"), ("wasmfaas.mode", "aot")],
+            logs: io.join("logs"),
+            sidecars: vec![ContainerRun {
+                name: "native-sidecar",
+                image: &hello_image,
+                args: Vec::new(),
+                mounts: Vec::new(),
+            }],
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}\ncontainerd:\n{}", node.log()));
+    assert_eq!(ends.len(), 2);
+    for end in &ends {
+        assert_eq!(
+            end.exit_code, 0,
+            "the sidecar pod: {} stderr: {}",
+            end.reason, end.stderr
+        );
+    }
+    wasmfaas_suite::check(matmul, size, ends[0].stdout.as_bytes(), &output, &input)
+        .unwrap_or_else(|e| panic!("the sidecar pod's WebAssembly: {e}"));
+    let empty = tempfile::tempdir().unwrap();
+    wasmfaas_suite::check(
+        hello,
+        size,
+        ends[1].stdout.as_bytes(),
+        empty.path(),
+        empty.path(),
+    )
+    .unwrap_or_else(|e| panic!("the sidecar pod's native sidecar: {e}"));
+    assert_eq!(
+        shims_started() - before,
+        1,
+        "one shim serves the pod's sandbox and both containers:\n{}",
+        node.log()
+    );
 
     // A pod that asks for an engine the runtime does not have: the runtime fails create with
     // its own message, which containerd passes on, and the shim does not hang.
@@ -690,6 +839,7 @@ fn pods_run_through_the_deploy_snippet_with_their_output_checked() {
                 mounts: Vec::new(),
                 annotations: &[("run.oci.handler", "wasmtime-nightly")],
                 logs: node.dir.path().join(name),
+                sidecars: Vec::new(),
             },
         );
         let error = refused.err().expect("a pod with an unknown engine ran");
