@@ -8,14 +8,14 @@ use wasmfaas_containerd::{Containerd, Options, shims_of};
 /// The options to start one with, or `None` (having said why) where it cannot run here.
 fn options() -> Option<Options> {
     // SAFETY: geteuid has no preconditions.
-    let missing = if unsafe { libc::geteuid() } != 0 {
-        Some("root".to_owned())
+    let found = if unsafe { libc::geteuid() } != 0 {
+        Err("root".to_owned())
     } else {
-        Options::from_path().err().map(|e| e.to_string())
+        Options::from_path().map_err(|e| e.to_string())
     };
-    match missing {
-        None => Options::from_path().ok(),
-        Some(missing) => {
+    match found {
+        Ok(options) => Some(options),
+        Err(missing) => {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
                 "a private containerd needs {missing}; CI provides it"

@@ -46,25 +46,27 @@ impl Node {
     /// The node, or `None` (having said why) where the tests cannot run.
     fn start(name: &str) -> Option<Self> {
         // SAFETY: geteuid has no preconditions.
-        let missing = if unsafe { libc::geteuid() } != 0 {
-            Some("root (namespaces, cgroups, mounts)".to_owned())
+        let found = if unsafe { libc::geteuid() } != 0 {
+            Err("root (namespaces, cgroups, mounts)".to_owned())
         } else {
-            Options::from_path().err().map(|e| format!("{e}, and runc"))
+            Options::from_path().map_err(|e| format!("{e}, and runc"))
         };
-        if let Some(missing) = missing {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "the shim's tests need {missing}; CI provides it"
-            );
-            eprintln!("skipped: the shim's tests need {missing}");
-            return None;
-        }
+        let options = match found {
+            Ok(options) => options,
+            Err(missing) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "the shim's tests need {missing}; CI provides it"
+                );
+                eprintln!("skipped: the shim's tests need {missing}");
+                return None;
+            }
+        };
         // Short: containerd's socket path must fit a sockaddr_un.
         let dir = tempfile::Builder::new()
             .prefix(&format!("wfs-{name}-"))
             .tempdir_in("/tmp")
             .unwrap();
-        let options = Options::from_path().expect("checked above");
         let daemon = Containerd::start(&dir.path().join("c"), options)
             .unwrap_or_else(|e| panic!("the private containerd: {e}"));
         Some(Self {
