@@ -173,7 +173,7 @@ pub fn run(
             };
             launcher.prepare(&cell)?;
             for &concurrency in &plan.concurrencies {
-                let round = measure(&mut launcher, context, &cell, concurrency, plan, &streams)?;
+                let round = measure(&mut launcher, &cell, concurrency, plan, &streams)?;
                 append_round(&runset.dir, &round)?;
                 progress(&format!(
                     "density {} in {} at K={concurrency}: {:.1} tasks/s; at the peak {} shims {:.1} MiB, {} processes under them {:.1} MiB",
@@ -201,13 +201,13 @@ pub fn mib(kib: u64) -> f64 {
 /// One round: `plan.tasks` containers of `cell`, `concurrency` at a time, every one checked.
 fn measure(
     launcher: &mut ContainerdLauncher,
-    context: &BenchContext,
     cell: &Cell,
     concurrency: usize,
     plan: &DensityPlan,
     streams: &Path,
 ) -> Result<DensityRound, BenchError> {
-    let timeout = context.run_timeout;
+    // Each container's deadline is a cold run's: the bench's, or a user function's own.
+    let timeout = launcher.run_timeout_of(cell);
     let sampler = Sampler::start(launcher.address().to_path_buf());
     let mut running: Vec<(Spawned, Instant)> = Vec::new();
     let mut finished: Vec<(Spawned, std::process::ExitStatus)> = Vec::new();
@@ -355,9 +355,13 @@ fn memory_under_shims(address: &Path) -> MemorySample {
     let mut under = Vec::new();
     let mut frontier = shims.clone();
     while let Some(pid) = frontier.pop() {
+        // A shim under a shim (the serving shim before `shim start` exits) is counted once, as
+        // a shim.
         for &child in children.get(&pid).into_iter().flatten() {
-            under.push(child);
-            frontier.push(child);
+            if !shims.contains(&child) {
+                under.push(child);
+                frontier.push(child);
+            }
         }
     }
     let pss = |pids: &[libc::pid_t]| -> u64 {

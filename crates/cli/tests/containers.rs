@@ -311,9 +311,13 @@ fn density_rounds_run_containers_side_by_side_and_measure_their_memory() {
             round["peak"]["shim_pss_kib"].as_u64().unwrap() > 0,
             "{round}"
         );
+        // Shims exit as their containers go: at any moment a slot holds its container's shim,
+        // the `shim start` launching it and the last container's shim still exiting, never
+        // more (so at K = 1, six tasks never show six shims).
+        let concurrency = round["concurrency"].as_u64().unwrap();
         assert!(
-            round["peak"]["shims"].as_u64().unwrap() <= 3,
-            "no more shims than K at once: {round}"
+            round["peak"]["shims"].as_u64().unwrap() <= 3 * concurrency,
+            "shims pile up: {round}"
         );
     }
     let report = std::fs::read_to_string(runset.join("report.md")).unwrap();

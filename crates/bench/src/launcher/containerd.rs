@@ -192,6 +192,11 @@ impl ContainerdLauncher {
         Ok(reference)
     }
 
+    /// How long one run of `cell` may take (see [`LaunchContext::run_timeout_of`]).
+    pub fn run_timeout_of(&self, cell: &Cell) -> std::time::Duration {
+        self.context.run_timeout_of(cell)
+    }
+
     /// The socket of the containerd the runs go to (its shims name it).
     pub fn address(&self) -> &Path {
         &self.address
