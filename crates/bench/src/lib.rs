@@ -24,7 +24,7 @@ pub mod serving;
 pub use driver::{BenchContext, Completion, Observer, execute, is_runset, new_meta};
 pub use environment::{Base, Environment, LauncherKind};
 pub use host::Host;
-pub use machine::Machine;
+pub use machine::{CgroupLayout, Cgroups, Machine};
 pub use plan::{Job, PlanSpec, TimeBudget};
 pub use runset::{RunSet, RunSetMeta};
 pub use sample::{LifecycleNs, PhaseNs, Sample};
