@@ -335,21 +335,25 @@ impl Sampler {
 }
 
 /// The memory of the shims serving the daemon at `address` and of every process under them.
+/// One walk of `/proc`, every [`SAMPLE_EVERY`]: what it costs is taken from what is measured.
 fn memory_under_shims(address: &Path) -> MemorySample {
-    let shims: Vec<libc::pid_t> = wasmfaas_containerd::shims_of(address)
-        .into_iter()
-        .map(|shim| shim.pid)
-        .collect();
+    let mut shims = Vec::new();
     let mut children: HashMap<libc::pid_t, Vec<libc::pid_t>> = HashMap::new();
     for process in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = process.file_name().to_string_lossy().parse::<libc::pid_t>() else {
             continue;
         };
-        if let Some(parent) = std::fs::read_to_string(process.path().join("stat"))
-            .ok()
-            .and_then(|stat| parent_in_stat(&stat))
+        let Ok(stat) = std::fs::read_to_string(process.path().join("stat")) else {
+            continue;
+        };
+        let Some((name, parent)) = name_and_parent_in_stat(&stat) else {
+            continue;
+        };
+        children.entry(parent).or_default().push(pid);
+        if name == wasmfaas_containerd::SHIM_COMMAND_NAME
+            && wasmfaas_containerd::shim_of(pid, address).is_some()
         {
-            children.entry(parent).or_default().push(pid);
+            shims.push(pid);
         }
     }
     let mut under = Vec::new();
@@ -378,11 +382,12 @@ fn memory_under_shims(address: &Path) -> MemorySample {
     }
 }
 
-/// The parent pid in a `/proc/<pid>/stat` line. The command name, in parentheses, may itself
-/// hold spaces and parentheses: the fields are counted from the last `)`.
-fn parent_in_stat(stat: &str) -> Option<libc::pid_t> {
-    let (_, after) = stat.rsplit_once(')')?;
-    after.split_whitespace().nth(1)?.parse().ok()
+/// The command name and the parent pid in a `/proc/<pid>/stat` line. The name, in
+/// parentheses, may itself hold spaces and parentheses: it ends at the last `)`.
+fn name_and_parent_in_stat(stat: &str) -> Option<(&str, libc::pid_t)> {
+    let (before, after) = stat.rsplit_once(')')?;
+    let (_, name) = before.split_once('(')?;
+    Some((name, after.split_whitespace().nth(1)?.parse().ok()?))
 }
 
 /// The `Pss:` line of a `/proc/<pid>/smaps_rollup`, in KiB.
@@ -399,13 +404,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_parent_is_read_past_a_command_name_with_spaces_and_parentheses() {
-        assert_eq!(parent_in_stat("4242 (ctr) S 17 4242 17 0 -1"), Some(17));
+    fn the_name_and_parent_are_read_past_a_command_name_with_spaces_and_parentheses() {
         assert_eq!(
-            parent_in_stat("99 (containerd-shim (x) y) S 1 99 99 0 -1"),
-            Some(1)
+            name_and_parent_in_stat("4242 (ctr) S 17 4242 17 0 -1"),
+            Some(("ctr", 17))
         );
-        assert_eq!(parent_in_stat("garbage"), None);
+        assert_eq!(
+            name_and_parent_in_stat("99 (containerd-shim (x) y) S 1 99 99 0 -1"),
+            Some(("containerd-shim (x) y", 1))
+        );
+        assert_eq!(name_and_parent_in_stat("garbage"), None);
+        assert_eq!(name_and_parent_in_stat("7 (x) S"), None);
     }
 
     #[test]

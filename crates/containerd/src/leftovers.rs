@@ -12,6 +12,22 @@ pub struct Shim {
     pub command_line: String,
 }
 
+/// The command name every shim's `/proc/<pid>/stat` shows: the kernel keeps the first 15 bytes
+/// of the program's name, and all our shims' names are longer. A walk of `/proc` need read a
+/// command line only where the name is this.
+pub const SHIM_COMMAND_NAME: &str = "containerd-shim";
+
+/// The shim at `pid` if it serves the daemon at `address`, from its command line.
+pub fn shim_of(pid: libc::pid_t, address: &Path) -> Option<Shim> {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    is_shim_of(&cmdline, address.as_os_str().as_encoded_bytes()).then(|| Shim {
+        pid,
+        command_line: String::from_utf8_lossy(&cmdline)
+            .trim_end_matches('\0')
+            .replace('\0', " "),
+    })
+}
+
 /// Whether a process's `/proc/<pid>/cmdline` is a shim's serving the daemon at `address`:
 /// its program is a `containerd-shim*` binary (runc's from Debian, ours from wherever it was
 /// built), and its arguments name the daemon's socket.
@@ -25,22 +41,12 @@ fn is_shim_of(cmdline: &[u8], address: &[u8]) -> bool {
 
 /// The shims serving containers of the daemon at `address` (its gRPC socket).
 pub fn shims_of(address: &Path) -> Vec<Shim> {
-    let needle = address.as_os_str().as_encoded_bytes();
     let Ok(processes) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     processes
         .flatten()
-        .filter_map(|process| {
-            let pid = process.file_name().to_string_lossy().parse().ok()?;
-            let cmdline = std::fs::read(process.path().join("cmdline")).ok()?;
-            is_shim_of(&cmdline, needle).then(|| Shim {
-                pid,
-                command_line: String::from_utf8_lossy(&cmdline)
-                    .trim_end_matches('\0')
-                    .replace('\0', " "),
-            })
-        })
+        .filter_map(|process| shim_of(process.file_name().to_string_lossy().parse().ok()?, address))
         .collect()
 }
 
@@ -100,6 +106,17 @@ pub fn remove_namespace_cgroups(namespace: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shim_shows_the_same_truncated_command_name() {
+        // The kernel keeps 15 bytes of a program's name (TASK_COMM_LEN less the NUL).
+        for shim in [wasmfaas_names::SHIM_BINARY, "containerd-shim-runc-v2"] {
+            assert_eq!(&shim[..15], SHIM_COMMAND_NAME, "{shim}");
+        }
+        let own = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let name = &own[own.find('(').unwrap() + 1..own.rfind(')').unwrap()];
+        assert!(name.len() <= 15, "{name}");
+    }
 
     fn cmdline(args: &[&str]) -> Vec<u8> {
         args.iter()

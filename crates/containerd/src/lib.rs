@@ -9,6 +9,6 @@ mod leftovers;
 pub use daemon::{Containerd, Options};
 pub use error::Error;
 pub use leftovers::{
-    RUNC_SHIM_STATE_ROOT, Shim, kill_shims, remove_namespace_cgroups, remove_runc_shim_state,
-    shims_of, unmount_under,
+    RUNC_SHIM_STATE_ROOT, SHIM_COMMAND_NAME, Shim, kill_shims, remove_namespace_cgroups,
+    remove_runc_shim_state, shim_of, shims_of, unmount_under,
 };

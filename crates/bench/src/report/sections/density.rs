@@ -14,7 +14,7 @@ pub(crate) fn density(analysis: &Analysis) -> Option<Section> {
     }
     let mut section = Section::new("Density: containers side by side through containerd");
     section.paragraph(format!(
-        "Each round starts a number of containers with `ctr run --rm` through the same containerd, K at a time (a new one as each ends) until all have run, each checked as in the cold runs. Tasks/s is containers over the round's time, first start to last end. Memory is the proportional set size (PSS: shared pages split among their sharers, so sums add up) of the shims serving the daemon and of every process under them (the containers; runc while it creates one), read every {} ms; the round's peak is the sample where both together were largest. The private containerd itself is not counted.",
+        "Each round starts a number of containers with `ctr run --rm` through the same containerd, K at a time (a new one as each ends) until all have run, each checked as in the cold runs. Tasks/s is containers over the round's time, first start to last end. Memory is the proportional set size (PSS: shared pages split among their sharers, so sums add up) of the shims serving the daemon and of every process under them (the containers; runc while it creates one), read every {} ms; the round's peak is the sample where both together were largest. The shims at the peak include those between containers: the next container's `shim start` and the last one's shim while it exits, so a round at K may show more than K. The private containerd itself is not counted.",
         SAMPLE_EVERY.as_millis()
     ));
     let mut functions: Vec<&str> = Vec::new();
