@@ -168,3 +168,63 @@ fn package_files(deb: &Path) -> Result<Vec<Entry>, ImageError> {
     }
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_deb_in_the_cache_is_named_with_what_to_do() {
+        let cache = tempfile::tempdir().unwrap();
+        let dir = cache.path().join("debian-packages");
+        std::fs::create_dir_all(&dir).unwrap();
+        let deb = dir.join("libc6_2.36-9_amd64.deb");
+        std::fs::write(&deb, b"not an ar archive").unwrap();
+        let Err(error) = distroless_libraries(cache.path()) else {
+            panic!("a .deb that is not one was read");
+        };
+        let error = error.to_string();
+        assert!(error.starts_with(&deb.display().to_string()), "{error}");
+        if find_tool("dpkg-deb").is_some() {
+            assert!(error.contains("not a readable Debian package"), "{error}");
+            assert!(
+                error.contains("delete it and write the image again"),
+                "{error}"
+            );
+        } else {
+            assert!(error.contains("dpkg-deb is not installed"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_failed_download_names_the_package_and_apts_reason_and_leaves_no_partial_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        // An unknown package fails in apt's own lists, before any network.
+        let package = "wasmfaas-no-such-package";
+        let error = fetched(dir.path(), package).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&dir.path().display().to_string()),
+            "{error}"
+        );
+        if find_tool("apt-get").is_some() {
+            assert!(
+                error.contains(&format!("`apt-get download {package}` failed")),
+                "{error}"
+            );
+            assert!(
+                error.contains(package) && error.contains("apt-get update"),
+                "{error}"
+            );
+        } else {
+            assert!(error.contains("apt-get is not here"), "{error}");
+        }
+        assert!(!dir.path().join("download.partial").exists());
+        assert!(
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .all(|e| e.file_name() == "lock"),
+            "only the lock is left"
+        );
+    }
+}
