@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use wasmfaas_names::{RUNTIME_BINARY, SHIM_BINARY};
+use wasmfaas_names::{RUNTIME_BINARY, SHIM_BINARY, SHIM_CREATOR_BINARY};
 use wasmfaas_oci::{DebianBase, find_tool};
 
 use crate::LauncherKind;
@@ -50,7 +50,7 @@ impl Host {
             containerd: find_tool("containerd"),
             ctr: find_tool("ctr"),
             runtime: find_companion(RUNTIME_BINARY),
-            shim: find_companion(SHIM_BINARY),
+            shim: find_companion(SHIM_BINARY).and_then(|shim| with_its_creator(&shim)),
             debian,
             runners: wasmfaas_runner::RUNNERS
                 .iter()
@@ -103,6 +103,19 @@ impl Host {
     }
 }
 
+/// The shim at `shim` if its creator is beside it, as the shim looks for it.
+fn with_its_creator(shim: &Path) -> Result<PathBuf, String> {
+    let creator = shim.with_file_name(SHIM_CREATOR_BINARY);
+    if creator.is_file() {
+        return Ok(shim.to_path_buf());
+    }
+    Err(format!(
+        "{} is not beside {}, and the shim creates containers with it (cargo build --release --workspace --bin {SHIM_BINARY} --bin {SHIM_CREATOR_BINARY})",
+        creator.display(),
+        shim.display()
+    ))
+}
+
 /// A binary of the project's (`wasmfaas-runtime`, the shim, a runner) beside the running
 /// executable (as cargo builds them), else on PATH.
 fn find_companion(binary: &str) -> Result<PathBuf, String> {
@@ -117,4 +130,23 @@ fn find_companion(binary: &str) -> Result<PathBuf, String> {
                  containers; or: cargo build --release --workspace --bin {binary})"
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shim_without_its_creator_beside_it_is_not_ready_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let shim = dir.path().join(SHIM_BINARY);
+        std::fs::write(&shim, "").unwrap();
+        let reason = with_its_creator(&shim).unwrap_err();
+        assert!(
+            reason.contains(SHIM_CREATOR_BINARY) && reason.contains("--bin"),
+            "{reason}"
+        );
+        std::fs::write(dir.path().join(SHIM_CREATOR_BINARY), "").unwrap();
+        assert_eq!(with_its_creator(&shim), Ok(shim));
+    }
 }

@@ -22,9 +22,12 @@ fn companion_of(environment: &Environment) -> Option<&'static str> {
     }
 }
 
-/// The project binaries that `environments` need, each once.
+/// The project binaries that `environments` need, each once; the shim with its creator.
 pub fn of(environments: &[Environment]) -> Vec<&'static str> {
     let mut binaries: Vec<&str> = environments.iter().filter_map(companion_of).collect();
+    if binaries.contains(&wasmfaas_names::SHIM_BINARY) {
+        binaries.push(wasmfaas_names::SHIM_CREATOR_BINARY);
+    }
     binaries.sort_unstable();
     binaries.dedup();
     binaries
@@ -72,10 +75,11 @@ pub fn bring(layout: &wasmfaas_suite::Layout, binaries: &[&str], host: &mut wasm
     }
     let outcome = build(project, &containers);
     for binary in containers {
-        let slot = if binary == wasmfaas_names::SHIM_BINARY {
-            &mut host.shim
-        } else {
-            &mut host.runtime
+        let slot = match binary {
+            wasmfaas_names::SHIM_BINARY => &mut host.shim,
+            wasmfaas_names::RUNTIME_BINARY => &mut host.runtime,
+            // Built in the same cargo run as the shim, beside it.
+            _ => continue,
         };
         match &outcome {
             Ok(Some(folder)) => *slot = Ok(folder.join(binary)),
@@ -111,9 +115,14 @@ pub fn build(project: &Path, binaries: &[&str]) -> Result<Option<PathBuf>, Strin
     );
     // libcontainer (in the runtime and the shim, not the runners) links libseccomp: without its
     // development files cargo would fail minutes into the build with a linker error.
-    let containers = binaries
-        .iter()
-        .any(|b| [wasmfaas_names::RUNTIME_BINARY, wasmfaas_names::SHIM_BINARY].contains(b));
+    let containers = binaries.iter().any(|b| {
+        [
+            wasmfaas_names::RUNTIME_BINARY,
+            wasmfaas_names::SHIM_BINARY,
+            wasmfaas_names::SHIM_CREATOR_BINARY,
+        ]
+        .contains(b)
+    });
     let seccomp = !containers
         || Command::new("pkg-config")
             .args(["--exists", "libseccomp"])
@@ -218,7 +227,31 @@ fn cargo_output_of(exe: &Path) -> Option<(PathBuf, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::cargo_output_of;
+    use super::{cargo_output_of, of};
+    use wasmfaas_bench::Environment;
+
+    #[test]
+    fn the_shim_is_built_with_its_creator_and_each_binary_once() {
+        let environments: Vec<Environment> = [
+            "containerd-shim/wasmtime-aot",
+            "containerd-shim/wasmi-interp",
+            "containerd/wasmtime-aot",
+            "containerd/native-static",
+        ]
+        .iter()
+        .map(|e| Environment::parse(e).unwrap())
+        .collect();
+        assert_eq!(
+            of(&environments),
+            [
+                wasmfaas_names::SHIM_BINARY,
+                wasmfaas_names::RUNTIME_BINARY,
+                wasmfaas_names::SHIM_CREATOR_BINARY
+            ]
+        );
+        let native = [Environment::parse("containerd/native-static").unwrap()];
+        assert!(of(&native).is_empty());
+    }
 
     #[test]
     fn only_a_binary_in_a_cargo_target_folder_is_rebuilt_from_source() {

@@ -35,5 +35,10 @@ pub const SHIM_RUNTIME: &str = "io.containerd.wasmfaas.v1";
 /// The shim's binary, which containerd looks up on PATH from [`SHIM_RUNTIME`].
 pub const SHIM_BINARY: &str = "containerd-shim-wasmfaas-v1";
 
+/// The binary that creates the shim's containers and runs their WebAssembly: it links the
+/// engines, so the shim, which containerd starts three times per container, need not. It is
+/// installed beside [`SHIM_BINARY`].
+pub const SHIM_CREATOR_BINARY: &str = "wasmfaas-shim-creator";
+
 /// The annotation by which the CRI groups a pod's containers: one shim serves a whole pod.
 pub const CRI_SANDBOX_ID: &str = "io.kubernetes.cri.sandbox-id";

@@ -1,12 +1,16 @@
-//! Creating a container in a process of its own: the shim's binary run again with
-//! [`SUBCOMMAND`], single-threaded, which calls libcontainer and exits once the container's
-//! init process waits for start.
+//! Creating a container in a process of its own: `wasmfaas-shim-creator`, installed beside the
+//! shim, single-threaded, which calls libcontainer and exits once the container's init process
+//! waits for start.
 //!
-//! Why: libcontainer forks (clone3) and the child allocates before it execs or runs the guest.
-//! The shim serves ttrpc on several threads; a fork taken while another thread holds the
-//! allocator's lock leaves the child waiting on it forever. A fresh process has one thread.
+//! Why a process: libcontainer forks (clone3) and the child allocates before it execs or runs
+//! the guest. The shim serves ttrpc on several threads; a fork taken while another thread holds
+//! the allocator's lock leaves the child waiting on it forever. A fresh process has one thread.
 //! The init process it leaves behind is reparented to the shim (a child subreaper), whose
 //! reaper sees its exit.
+//!
+//! Why another binary: the init process runs the guest, so the creator links the engines; the
+//! shim, which containerd starts three times per container (`start`, the daemon, `delete`),
+//! then links none and starts in less time.
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::os::fd::OwnedFd;
@@ -16,12 +20,10 @@ use std::process::{Command, Stdio};
 
 use containerd_shim::protos::ttrpc::Code;
 use wasmfaas_container::{ContainerError, NewContainer, StateRoot};
-
-/// The first argument that makes the shim's binary create a container instead of serving.
-pub const SUBCOMMAND: &str = "create-container";
+use wasmfaas_names::{SHIM_BINARY, SHIM_CREATOR_BINARY};
 
 /// What the creator needs: the container, its bundle, the state root and containerd's fifos.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The container's id.
     pub id: String,
@@ -38,52 +40,74 @@ pub struct Request {
 }
 
 impl Request {
-    /// The command that creates this container: the running binary, [`SUBCOMMAND`], the fields.
-    pub fn command(&self) -> Command {
-        let mut command = Command::new("/proc/self/exe");
+    /// The command that creates this container: `creator` given the fields.
+    pub fn command(&self, creator: &Path) -> Command {
+        let mut command = Command::new(creator);
         command
-            .arg(SUBCOMMAND)
-            .arg(&self.id)
-            .arg(&self.bundle)
-            .arg(&self.state_root)
-            .args([&self.stdin, &self.stdout, &self.stderr])
+            .args(self.args())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         command
     }
 
+    fn args(&self) -> [OsString; 6] {
+        [
+            self.id.clone().into(),
+            self.bundle.clone().into(),
+            self.state_root.clone().into(),
+            self.stdin.clone().into(),
+            self.stdout.clone().into(),
+            self.stderr.clone().into(),
+        ]
+    }
+
     fn from_args(args: &[OsString]) -> Option<Self> {
-        let text = |i: usize| args.get(i).and_then(|a| a.to_str()).map(str::to_owned);
+        let [id, bundle, state_root, stdin, stdout, stderr] = args else {
+            return None;
+        };
+        let text = |arg: &OsString| arg.to_str().map(str::to_owned);
         Some(Self {
-            id: text(0)?,
-            bundle: PathBuf::from(args.get(1)?),
-            state_root: PathBuf::from(args.get(2)?),
-            stdin: text(3)?,
-            stdout: text(4)?,
-            stderr: text(5)?,
+            id: text(id)?,
+            bundle: PathBuf::from(bundle),
+            state_root: PathBuf::from(state_root),
+            stdin: text(stdin)?,
+            stdout: text(stdout)?,
+            stderr: text(stderr)?,
         })
     }
 }
 
-/// When this process was started as the creator: creates the container and returns the exit
-/// code (0, or 1 with the reason on stderr). `None`: this is the shim itself.
-pub fn run_if_asked() -> Option<i32> {
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    if args.first().is_none_or(|a| a != SUBCOMMAND) {
-        return None;
+/// The creator beside the running shim's binary, or why a container cannot be created.
+pub fn creator_beside_shim() -> Result<PathBuf, String> {
+    let shim = std::env::current_exe()
+        .map_err(|e| format!("cannot find the shim's own binary to find its creator: {e}"))?;
+    let creator = shim.with_file_name(SHIM_CREATOR_BINARY);
+    if creator.is_file() {
+        return Ok(creator);
     }
-    let Some(request) = Request::from_args(&args[1..]) else {
+    Err(format!(
+        "{} is not installed beside {}, and it creates the containers: install both binaries together (cargo build --release --workspace --bin {SHIM_BINARY} --bin {SHIM_CREATOR_BINARY})",
+        creator.display(),
+        shim.display()
+    ))
+}
+
+/// `wasmfaas-shim-creator`'s main: creates the container its arguments name and returns the
+/// exit code (0; 2 for a usage error; else [`exit_code_of`] with the reason on stderr).
+pub fn main() -> i32 {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let Some(request) = Request::from_args(&args) else {
         eprintln!(
-            "{SUBCOMMAND}: expected <id> <bundle> <state-root> <stdin> <stdout> <stderr> (containerd-shim-wasmfaas-v1 runs this itself)"
+            "{SHIM_CREATOR_BINARY}: expected <id> <bundle> <state-root> <stdin> <stdout> <stderr> ({SHIM_BINARY} runs this itself)"
         );
-        return Some(2);
+        return 2;
     };
     match create(&request) {
-        Ok(()) => Some(0),
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("{e}");
-            Some(exit_code_of(&e))
+            exit_code_of(&e)
         }
     }
 }
@@ -185,4 +209,46 @@ fn clear_nonblocking(file: &File) -> std::io::Result<()> {
     let flags = OFlag::from_bits_truncate(flags) & !OFlag::O_NONBLOCK;
     fcntl(file.as_raw_fd(), FcntlArg::F_SETFL(flags)).map_err(std::io::Error::from)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Request {
+        Request {
+            id: "hello".into(),
+            bundle: "/run/containerd/io.containerd.runtime.v2.task/default/hello".into(),
+            state_root: "/run/containerd/wasmfaas/default".into(),
+            stdin: String::new(),
+            stdout: "/run/containerd/fifo/1/hello-stdout".into(),
+            stderr: "/run/containerd/fifo/1/hello-stderr".into(),
+        }
+    }
+
+    #[test]
+    fn a_request_reads_back_from_its_arguments_even_with_empty_streams() {
+        let written = request();
+        assert_eq!(Request::from_args(&written.args()), Some(written));
+    }
+
+    #[test]
+    fn arguments_that_are_not_a_whole_request_are_refused() {
+        let args = request().args();
+        assert_eq!(Request::from_args(&args[..5]), None, "five arguments");
+        let mut seven = args.to_vec();
+        seven.push("more".into());
+        assert_eq!(Request::from_args(&seven), None, "seven arguments");
+        assert_eq!(Request::from_args(&[]), None);
+    }
+
+    #[test]
+    fn each_kind_of_failure_comes_back_as_its_status_code() {
+        let invalid = ContainerError::InvalidBundle {
+            problem: "no config.json".into(),
+        };
+        assert_eq!(code_of_exit(exit_code_of(&invalid)), Code::INVALID_ARGUMENT);
+        assert_eq!(code_of_exit(1), Code::UNKNOWN);
+        assert_eq!(code_of_exit(137), Code::UNKNOWN);
+    }
 }

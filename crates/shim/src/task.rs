@@ -97,13 +97,22 @@ impl TaskService {
     /// Runs the creator and waits for it; the reaper reaps it, so its exit comes from the
     /// monitor, subscribed before it starts so it cannot be missed.
     fn run_creator(&self, request: &creator::Request) -> TtrpcResult<()> {
+        let creator = creator::creator_beside_shim().map_err(|e| {
+            status(
+                Code::FAILED_PRECONDITION,
+                format!("container {}: {e}", request.id),
+            )
+        })?;
         let subscription = containerd_shim::synchronous::monitor::monitor_subscribe(Topic::Pid)
             .map_err(|e| status(Code::INTERNAL, format!("cannot watch the creator: {e}")))?;
         log::debug!("create {}: running the creator", request.id);
-        let mut child = request.command().spawn().map_err(|e| {
+        let mut child = request.command(&creator).spawn().map_err(|e| {
             status(
                 Code::INTERNAL,
-                format!("cannot start the container's creator (/proc/self/exe): {e}"),
+                format!(
+                    "cannot start the container's creator ({}): {e}",
+                    creator.display()
+                ),
             )
         })?;
         let mut message = String::new();

@@ -1,7 +1,8 @@
 //! The shim through a real containerd (a private one, its own root, state and socket): `ctr
 //! run --rm --runtime <the shim>` as a user runs it, WebAssembly guests in each engine and a
 //! native entrypoint, their output and exit codes; `ctr task kill`; a shim killed mid-run; bad
-//! bundles. After each: no shim process or socket, container state, cgroup or mount is left.
+//! bundles; a shim installed without its creator. After each: no shim process or socket,
+//! container state, cgroup or mount is left.
 //! Needs root, containerd and ctr; without them each test says why it skips (and fails under
 //! CI=true).
 use std::path::{Path, PathBuf};
@@ -104,8 +105,21 @@ impl Node {
 
     /// `ctr run --rm` of `args` in `rootfs` through the shim, with `annotations`.
     fn run(&self, id: &str, rootfs: &Path, annotations: &[&str], args: &[&str]) -> Output {
+        self.run_through(Path::new(SHIM), id, rootfs, annotations, args)
+    }
+
+    /// [`Node::run`] through the shim binary at `shim`.
+    fn run_through(
+        &self,
+        shim: &Path,
+        id: &str,
+        rootfs: &Path,
+        annotations: &[&str],
+        args: &[&str],
+    ) -> Output {
         let rootfs = rootfs.to_str().unwrap();
-        let mut ctr_args = vec!["run", "--rm", "--runtime", SHIM];
+        let shim = shim.to_str().unwrap();
+        let mut ctr_args = vec!["run", "--rm", "--runtime", shim];
         for annotation in annotations {
             ctr_args.extend(["--annotation", annotation]);
         }
@@ -423,4 +437,25 @@ fn a_bad_entrypoint_fails_create_with_a_clear_message_and_leaves_nothing() {
         "the message names the engine: {stderr}"
     );
     node.assert_nothing_left("engine");
+}
+
+#[test]
+fn a_shim_installed_without_its_creator_fails_create_naming_it_and_leaves_nothing() {
+    let Some(node) = Node::start("alone") else {
+        return;
+    };
+    // The shim alone in a folder, as a user who installed only containerd-shim-wasmfaas-v1.
+    let alone = node.dir.path().join("bin");
+    std::fs::create_dir_all(&alone).unwrap();
+    let shim = alone.join(wasmfaas_names::SHIM_BINARY);
+    std::fs::copy(SHIM, &shim).unwrap();
+    let rootfs = node.rootfs("alone", &[("/hello.wasm", artifact("wasm/hello.wasm"))]);
+    let out = node.run_through(&shim, "alone", &rootfs, &[], &["/hello.wasm"]);
+    assert!(!out.status.success(), "a run without the creator succeeded");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(wasmfaas_names::SHIM_CREATOR_BINARY) && stderr.contains("install"),
+        "the message names the missing binary and what to do: {stderr}"
+    );
+    node.assert_nothing_left("alone");
 }
