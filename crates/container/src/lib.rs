@@ -8,13 +8,13 @@
 
 pub mod builder;
 pub mod bundle;
+pub mod cgroup;
 pub mod error;
 pub mod executor;
-pub mod processes;
 pub mod state_root;
 pub mod workload;
 
 pub use builder::{NewContainer, Stdio, build, build_with_stdio};
+pub use cgroup::{processes, statistics};
 pub use error::{ContainerError, explain};
-pub use processes::processes;
 pub use state_root::StateRoot;

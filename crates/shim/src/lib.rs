@@ -14,6 +14,7 @@ pub mod events;
 pub mod instance;
 pub mod rootfs;
 pub mod shim;
+pub mod stats;
 pub mod task;
 
 pub use shim::WasmfaasShim;

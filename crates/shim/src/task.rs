@@ -1,6 +1,6 @@
-//! The task API containerd calls (`ctr run`, `ctr task kill/ps`, the CRI): Create, Start, Wait,
-//! State, Kill, Pids, Delete, Connect, Shutdown. Exec, Pause, Checkpoint and the rest answer
-//! "not implemented", as containerd expects of a shim without them.
+//! The task API containerd calls (`ctr run`, `ctr task kill/ps/metrics`, the CRI): Create,
+//! Start, Wait, State, Kill, Pids, Stats, Delete, Connect, Shutdown. Exec, Pause, Checkpoint
+//! and the rest answer "not implemented", as containerd expects of a shim without them.
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -303,6 +303,22 @@ impl containerd_shim::Task for TaskService {
                     ..Default::default()
                 })
                 .collect(),
+            ..Default::default()
+        })
+    }
+
+    /// The container's cgroup statistics (`ctr task metrics`, the kubelet's container stats).
+    fn stats(
+        &self,
+        _ctx: &TtrpcContext,
+        req: api::StatsRequest,
+    ) -> TtrpcResult<api::StatsResponse> {
+        self.instance(&req.id, "")?;
+        let container = self.root()?.load(&req.id).map_err(container_status)?;
+        let statistics = wasmfaas_container::statistics(&container).map_err(container_status)?;
+        let stats = crate::stats::to_any(&statistics).map_err(|e| status(Code::INTERNAL, e))?;
+        Ok(api::StatsResponse {
+            stats: MessageField::some(stats),
             ..Default::default()
         })
     }

@@ -1,8 +1,8 @@
 //! The shim through a real containerd (a private one, its own root, state and socket): `ctr
 //! run --rm --runtime <the shim>` as a user runs it, WebAssembly guests in each engine and a
-//! native entrypoint, their output and exit codes; `ctr task kill`; a shim killed mid-run; bad
-//! bundles; a shim installed without its creator. After each: no shim process or socket,
-//! container state, cgroup or mount is left.
+//! native entrypoint, their output and exit codes; `ctr task metrics` and `ctr task kill`; a
+//! shim killed mid-run; bad bundles; a shim installed without its creator. After each: no shim
+//! process or socket, container state, cgroup or mount is left.
 //! Needs root, containerd and ctr; without them each test says why it skips (and fails under
 //! CI=true).
 use std::path::{Path, PathBuf};
@@ -372,10 +372,35 @@ fn ctr_task_kill_ends_a_running_guest() {
         "ctr task ps lists the guest: {}",
         text(&out.stdout)
     );
+    let metrics = metrics_of(&node, "forever");
+    assert!(
+        metrics["cpu"]["usage"]["total"].as_u64() > Some(0),
+        "a running guest has used CPU: {metrics}"
+    );
+    assert!(
+        metrics["memory"]["usage"]["usage"].as_u64() > Some(0),
+        "and holds memory: {metrics}"
+    );
     let out = node.ctr(&["task", "kill", "--signal", "SIGKILL", "forever"]);
     assert!(out.status.success(), "ctr task kill: {}", text(&out.stderr));
     wait_stopped_and_delete(&node, "forever");
     node.assert_nothing_left("forever");
+}
+
+/// `ctr task metrics --format json` of task `id`: the cgroup statistics the shim reports.
+fn metrics_of(node: &Node, id: &str) -> serde_json::Value {
+    let out = node.ctr(&["task", "metrics", "--format", "json", id]);
+    assert!(
+        out.status.success(),
+        "ctr task metrics: {}",
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "ctr task metrics printed no JSON ({e}): {}",
+            text(&out.stdout)
+        )
+    })
 }
 
 #[test]
