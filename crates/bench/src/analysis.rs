@@ -25,6 +25,10 @@ pub struct CellStats {
     pub failures: Vec<String>,
     /// Successful measured runs whose output nobody checked (a manifest's `check = "none"`).
     pub unchecked: usize,
+    /// Of the successful measured runs that recorded it, how many found the module's compiled
+    /// code in the node's AOT cache (jit mode through wasmfaas's shim), and how many recorded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aot_cache_hits: Option<(usize, usize)>,
     /// Summary of the successful measured runs' total times; none when all failed.
     pub summary: Option<Summary>,
     /// Median time of each phase (load, compile, instantiate, execute), where the launcher
@@ -266,12 +270,19 @@ fn cell_stats(
         failed: samples.len() - ok.len(),
         failures,
         unchecked: ok.iter().filter(|s| s.unchecked).count(),
+        aot_cache_hits: cache_hits(&ok),
         summary,
         phase_medians,
         lifecycle_medians,
         peak_rss_kib: (!rss.is_empty()).then(|| median_of(&rss)),
         times,
     })
+}
+
+/// How many of `runs` found their module's code in the AOT cache, of those that recorded it.
+fn cache_hits(runs: &[&Sample]) -> Option<(usize, usize)> {
+    let recorded: Vec<bool> = runs.iter().filter_map(|s| s.aot_cache_hit).collect();
+    (!recorded.is_empty()).then(|| (recorded.iter().filter(|hit| **hit).count(), recorded.len()))
 }
 
 /// The median of each step (phases, or lifecycle steps) over a cell's successful runs, in
@@ -404,6 +415,7 @@ pub(crate) mod tests {
                 ok,
                 error: (!ok).then(|| "exited with 1".into()),
                 unchecked: false,
+                aot_cache_hit: None,
             })
             .unwrap();
         }

@@ -266,6 +266,7 @@ pub fn execute(
             ok: false,
             error: None,
             unchecked: cell.function.user.is_some_and(|u| !u.is_checked()),
+            aot_cache_hit: None,
         };
         match measured {
             Ok(m) => {
@@ -274,6 +275,7 @@ pub fn execute(
                 sample.lifecycle = m.lifecycle;
                 sample.exit_code = Some(m.exit_code);
                 sample.peak_rss_kib = m.peak_rss_kib;
+                sample.aot_cache_hit = m.aot_cache_hit;
                 sample.error = if m.exit_code != 0 {
                     Some(format!("exited with {}: {}", m.exit_code, m.stderr_tail))
                 } else {

@@ -267,6 +267,7 @@ mod tests {
             ok: true,
             error: None,
             unchecked: false,
+            aot_cache_hit: None,
         }
     }
 

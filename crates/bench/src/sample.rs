@@ -96,6 +96,11 @@ pub struct Sample {
     /// output, and the report says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unchecked: bool,
+    /// For a module run in jit mode through wasmfaas's shim: whether the node's AOT cache held
+    /// its compiled code when the container was created (the shim then loads it instead of
+    /// compiling). Absent for every other run, and in run sets from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aot_cache_hit: Option<bool>,
 }
 
 impl Sample {

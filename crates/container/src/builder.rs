@@ -8,6 +8,7 @@ use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
 
 use crate::executor::RuntimeExecutor;
+use crate::precompiled::Precompiled;
 use crate::{ContainerError, StateRoot, bundle};
 
 /// What a new container is made of (runc's `create` and `run` options).
@@ -46,14 +47,16 @@ pub struct Stdio {
 /// Creates the container `new` describes, its state in `root`, with this process's stdio; a
 /// WebAssembly workload is loaded (compiled, or its artifact deserialised) before this returns.
 pub fn build(new: &NewContainer, root: &StateRoot) -> Result<Container, ContainerError> {
-    build_with_stdio(new, root, Stdio::default())
+    build_with_stdio(new, root, Stdio::default(), None)
 }
 
-/// [`build`], the container's streams given by `stdio`.
+/// [`build`], the container's streams given by `stdio`, and a module's code already loaded from
+/// the AOT cache (`precompiled.rs`) run instead of compiled.
 pub fn build_with_stdio(
     new: &NewContainer,
     root: &StateRoot,
     stdio: Stdio,
+    precompiled: Option<Precompiled>,
 ) -> Result<Container, ContainerError> {
     let bundle = bundle::check(new.bundle)?;
     if new.systemd_cgroup && !Path::new("/run/systemd/system").is_dir() {
@@ -73,7 +76,7 @@ pub fn build_with_stdio(
     load_wasmedge_if_asked(&bundle);
     let pid_file_existed = new.pid_file.is_some_and(|p| p.exists());
     let mut builder = ContainerBuilder::new(new.id.to_owned(), SyscallType::default())
-        .with_executor(RuntimeExecutor::new());
+        .with_executor(RuntimeExecutor::with_precompiled(precompiled));
     if let Some(fd) = stdio.stdin {
         builder = builder.with_stdin(fd);
     }

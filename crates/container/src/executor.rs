@@ -13,8 +13,9 @@ use std::rc::Rc;
 use libcontainer::oci_spec::runtime::Spec;
 use libcontainer::workload::default::DefaultExecutor;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
-use wasmfaas_engines::{Engine, Invocation, Loaded};
+use wasmfaas_engines::{Engine, Invocation, Loaded, Mode};
 
+use crate::precompiled::Precompiled;
 use crate::workload::{self, Workload};
 
 /// A WebAssembly program loaded at create time, waiting for start.
@@ -35,12 +36,22 @@ enum Decision {
 #[derive(Clone, Default)]
 pub struct RuntimeExecutor {
     decision: Rc<RefCell<Option<Decision>>>,
+    precompiled: Rc<RefCell<Option<Precompiled>>>,
 }
 
 impl RuntimeExecutor {
     /// A new executor that has decided nothing yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An executor that runs `precompiled` (loaded from the AOT cache before the container was
+    /// built) when the workload is its module in jit mode, instead of compiling it again.
+    pub fn with_precompiled(precompiled: Option<Precompiled>) -> Self {
+        Self {
+            precompiled: Rc::new(RefCell::new(precompiled)),
+            ..Self::default()
+        }
     }
 
     fn decide(&self, spec: &Spec) -> Result<(), String> {
@@ -50,6 +61,22 @@ impl RuntimeExecutor {
                     .validate(spec)
                     .map_err(|e| e.to_string())?;
                 Decision::Native
+            }
+            Workload::Wasm(plan) if self.precompiled_for(plan.engine, plan.mode) => {
+                let precompiled = self.precompiled.borrow_mut().take().expect("checked above");
+                tracing::info!(
+                    program = %plan.program.path.display(),
+                    engine = plan.engine,
+                    mode = %plan.mode,
+                    artifact = %precompiled.artifact.display(),
+                    cache = %precompiled.cache,
+                    "loaded the WebAssembly program's compiled code from the AOT cache at create"
+                );
+                Decision::Wasm(Box::new(Prepared {
+                    engine: precompiled.engine,
+                    loaded: precompiled.loaded,
+                    invocation: plan.invocation,
+                }))
             }
             Workload::Wasm(plan) => {
                 let engine = wasmfaas_engines::engine(plan.engine).map_err(|e| e.to_string())?;
@@ -74,6 +101,15 @@ impl RuntimeExecutor {
         };
         *self.decision.borrow_mut() = Some(decision);
         Ok(())
+    }
+
+    fn precompiled_for(&self, engine: &str, mode: Mode) -> bool {
+        mode == Mode::Jit
+            && self
+                .precompiled
+                .borrow()
+                .as_ref()
+                .is_some_and(|p| p.engine.name() == engine)
     }
 }
 

@@ -11,10 +11,12 @@ pub mod bundle;
 pub mod cgroup;
 pub mod error;
 pub mod executor;
+pub mod precompiled;
 pub mod state_root;
 pub mod workload;
 
 pub use builder::{NewContainer, Stdio, build, build_with_stdio};
 pub use cgroup::{processes, statistics};
 pub use error::{ContainerError, explain};
+pub use precompiled::{CacheUse, Precompiled, precompile};
 pub use state_root::StateRoot;

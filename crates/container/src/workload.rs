@@ -112,14 +112,27 @@ pub struct WasmPlan {
 /// Finds the entrypoint as execvp would: a name with a slash as is (relative to the working
 /// directory), any other name on the container's `PATH`.
 pub fn resolve_entrypoint(arg0: &str, env: &[String]) -> Result<PathBuf, String> {
+    resolve_entrypoint_in(Path::new("/"), arg0, env)
+}
+
+/// [`resolve_entrypoint`] in the root filesystem at `root`, seen from outside the container; the
+/// path returned is the container's. Outside it (`root` is not `/`) a relative name with a slash
+/// cannot be resolved: the working directory is the container's.
+pub fn resolve_entrypoint_in(root: &Path, arg0: &str, env: &[String]) -> Result<PathBuf, String> {
     if arg0.is_empty() {
         return Err(
             "process.args[0] is empty: the bundle's config.json names no program to run".into(),
         );
     }
+    let in_root = |path: &Path| root.join(path.strip_prefix("/").unwrap_or(path));
     if arg0.contains('/') {
         let path = PathBuf::from(arg0);
-        return if path.is_file() {
+        if path.is_relative() && root != Path::new("/") {
+            return Err(format!(
+                "the entrypoint {arg0} (process.args[0]) is relative to the container's working directory"
+            ));
+        }
+        return if in_root(&path).is_file() {
             Ok(path)
         } else {
             Err(format!(
@@ -136,7 +149,7 @@ pub fn resolve_entrypoint(arg0: &str, env: &[String]) -> Result<PathBuf, String>
         .split(':')
         .filter(|dir| !dir.is_empty())
         .map(|dir| Path::new(dir).join(arg0))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| in_root(candidate).is_file())
         .ok_or_else(|| {
             format!(
                 "the entrypoint {arg0} (process.args[0]) is not in the container's root filesystem \
@@ -373,5 +386,25 @@ mod tests {
         assert!(err.contains("searched PATH="), "{err}");
         let absolute = dir.path().join("hello.wasm").display().to_string();
         assert!(resolve_entrypoint(&absolute, &[]).is_ok());
+    }
+
+    #[test]
+    fn entrypoint_is_found_in_a_root_filesystem_seen_from_outside() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("usr/bin")).unwrap();
+        std::fs::write(root.path().join("usr/bin/hello.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        let env = vec!["PATH=/bin:/usr/bin".to_owned()];
+        assert_eq!(
+            resolve_entrypoint_in(root.path(), "hello.wasm", &env).unwrap(),
+            Path::new("/usr/bin/hello.wasm"),
+            "the container's path"
+        );
+        assert_eq!(
+            resolve_entrypoint_in(root.path(), "/usr/bin/hello.wasm", &[]).unwrap(),
+            Path::new("/usr/bin/hello.wasm")
+        );
+        assert!(resolve_entrypoint_in(root.path(), "/hello.wasm", &[]).is_err());
+        let err = resolve_entrypoint_in(root.path(), "usr/bin/hello.wasm", &[]).unwrap_err();
+        assert!(err.contains("working directory"), "{err}");
     }
 }

@@ -32,6 +32,7 @@ pub struct Options {
     cri: bool,
     config: String,
     path_first: Vec<PathBuf>,
+    env: Vec<(String, OsString)>,
 }
 
 impl Options {
@@ -43,6 +44,7 @@ impl Options {
             cri: false,
             config: String::new(),
             path_first: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -70,6 +72,13 @@ impl Options {
     /// Puts `dir` first on the daemon's PATH, where containerd looks shims up by runtime name.
     pub fn with_path_first(mut self, dir: impl Into<PathBuf>) -> Self {
         self.path_first.push(dir.into());
+        self
+    }
+
+    /// Sets `key` to `value` in the daemon's environment, which the shims it starts inherit
+    /// (e.g. `WASMFAAS_CACHE`, where wasmfaas's shim keeps compiled modules).
+    pub fn with_env(mut self, key: &str, value: impl Into<OsString>) -> Self {
+        self.env.push((key.to_owned(), value.into()));
         self
     }
 
@@ -178,6 +187,7 @@ impl Containerd {
             // Its own process group: a Ctrl-C at the terminal stops the bench, which then
             // stops containerd, rather than killing containerd under a running container.
             .process_group(0);
+        command.envs(self.options.env.iter().map(|(k, v)| (k, v)));
         if !self.options.path_first.is_empty() {
             let path = std::env::var_os("PATH").unwrap_or_default();
             let dirs = self

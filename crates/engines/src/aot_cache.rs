@@ -45,14 +45,18 @@ impl AotCache {
             .join(format!("{module_digest}.{}", engine.artifact_extension()))
     }
 
+    /// Where the artifact of `module` for `engine` lives, whether or not it is there yet.
+    pub fn artifact_path_of(
+        &self,
+        engine: &dyn Engine,
+        module: &Path,
+    ) -> Result<PathBuf, EngineError> {
+        self.read_module(engine, module).map(|(path, _)| path)
+    }
+
     /// The artifact of `module` for `engine`: from the cache, or compiled now and stored.
     pub fn artifact_for(&self, engine: &dyn Engine, module: &Path) -> Result<Program, EngineError> {
-        let wasm = std::fs::read(module).map_err(|source| EngineError::Read {
-            path: module.to_path_buf(),
-            source,
-        })?;
-        let digest = hex::encode(Sha256::digest(&wasm));
-        let path = self.artifact_path(engine, &digest);
+        let (path, wasm) = self.read_module(engine, module)?;
         if !path.is_file() {
             let artifact = engine
                 .precompile(&wasm)
@@ -62,6 +66,20 @@ impl AotCache {
         let mut program = Program::open(&path)?;
         program.source = module.to_path_buf();
         Ok(program)
+    }
+
+    /// The artifact's path for `module`, and the module's bytes.
+    fn read_module(
+        &self,
+        engine: &dyn Engine,
+        module: &Path,
+    ) -> Result<(PathBuf, Vec<u8>), EngineError> {
+        let wasm = std::fs::read(module).map_err(|source| EngineError::Read {
+            path: module.to_path_buf(),
+            source,
+        })?;
+        let digest = hex::encode(Sha256::digest(&wasm));
+        Ok((self.artifact_path(engine, &digest), wasm))
     }
 }
 

@@ -222,7 +222,9 @@ pub trait Engine: Send + Sync {
     /// Loads `program` for `mode` without running it: reads it and compiles it (JIT, baseline,
     /// interp) or deserialises it (AOT), so that errors in the program show here and
     /// [`Engine::run_loaded`] only instantiates and executes. An engine that cannot load ahead
-    /// of the run keeps the program and loads it in `run_loaded`.
+    /// of the run keeps the program and loads it in `run_loaded`. Deserialising an artifact
+    /// starts no thread, so a process may load one and then fork (the shim's creator does);
+    /// compiling may (Cranelift compiles in parallel).
     fn load(&self, program: &Program, mode: Mode) -> Result<Loaded, EngineError> {
         Ok(Loaded {
             program: program.clone(),

@@ -162,9 +162,10 @@ impl Engine for WasmerEngine {
         self.check_mode(mode)?;
         let mut phases = Phases::default();
         let started = Instant::now();
+        // Not the tokio runtime: loading starts no thread, so a process may load and then fork
+        // (a container's creator loads from the AOT cache before libcontainer forks its init).
+        // The run starts the runtime, and counts it in its instantiate phase.
         let engine = self.engine(mode);
-        // The runtime too, so that a run's phases hold all of the engine's setup.
-        self.runtime()?;
         phases.load = started.elapsed();
         let module = self.load_module(engine, program, mode, &mut phases)?;
         Ok(Loaded {
@@ -184,8 +185,8 @@ impl Engine for WasmerEngine {
         let (program, mut phases) = (&loaded.program, loaded.phases);
         let module: &Module = loaded.module(NAME)?;
         // The store's engine must be the one the module was loaded with.
-        let (engine, runtime) = (self.engine(loaded.mode), self.runtime()?);
         let started = Instant::now();
+        let (engine, runtime) = (self.engine(loaded.mode), self.runtime()?);
         // Tunables are the engine's, and the engine is shared by every run, so a limited run
         // instantiates through its own handle on it (same compiled code, its own tunables). A
         // run without a limit uses wasmer's tunables, so its memories are wasmer's own.

@@ -20,6 +20,7 @@ use std::process::{Command, Stdio};
 
 use containerd_shim::protos::ttrpc::Code;
 use wasmfaas_container::{ContainerError, NewContainer, StateRoot};
+use wasmfaas_engines::AotCache;
 use wasmfaas_names::{SHIM_BINARY, SHIM_CREATOR_BINARY};
 
 /// What the creator needs: the container, its bundle, the state root and containerd's fifos.
@@ -93,10 +94,26 @@ pub fn creator_beside_shim() -> Result<PathBuf, String> {
     ))
 }
 
+/// The first argument that makes the creator compile a module into the AOT cache instead: it is
+/// run again so to compile, since compilers start threads and the creator must fork with one.
+const COMPILE: &str = "--compile";
+
 /// `wasmfaas-shim-creator`'s main: creates the container its arguments name and returns the
-/// exit code (0; 2 for a usage error; else [`exit_code_of`] with the reason on stderr).
+/// exit code (0; 2 for a usage error; else [`exit_code_of`] with the reason on stderr). With
+/// [`COMPILE`], compiles a module into the AOT cache.
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let [flag, engine, module] = &args[..]
+        && flag == COMPILE
+    {
+        return match compile(&engine.to_string_lossy(), Path::new(module)) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("{e}");
+                1
+            }
+        };
+    }
     let Some(request) = Request::from_args(&args) else {
         eprintln!(
             "{SHIM_CREATOR_BINARY}: expected <id> <bundle> <state-root> <stdin> <stdout> <stderr> ({SHIM_BINARY} runs this itself)"
@@ -133,21 +150,97 @@ pub fn code_of_exit(code: i32) -> Code {
     }
 }
 
+/// Compiles `module` for `engine` into the node's AOT cache.
+fn compile(engine: &str, module: &Path) -> Result<(), String> {
+    let engine = wasmfaas_engines::engine(engine).map_err(|e| e.to_string())?;
+    AotCache::new(AotCache::default_root())
+        .artifact_for(engine.as_ref(), module)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// [`compile`] in a process of its own, this binary run with [`COMPILE`].
+fn compile_in_another_process(engine: &str, module: &Path) -> Result<(), String> {
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find {SHIM_CREATOR_BINARY}: {e}"))?;
+    let out = Command::new(exe)
+        .arg(COMPILE)
+        .arg(engine)
+        .arg(module)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot start {SHIM_CREATOR_BINARY} {COMPILE}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let message = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    Err(if message.is_empty() {
+        format!("compiling it for {engine} failed ({})", out.status)
+    } else {
+        message
+    })
+}
+
 fn create(request: &Request) -> Result<(), ContainerError> {
+    let precompiled = wasmfaas_container::precompile(
+        &request.bundle,
+        &AotCache::new(AotCache::default_root()),
+        &compile_in_another_process,
+    )
+    .map_err(|problem| ContainerError::InvalidBundle { problem })?;
+    if let Some(precompiled) = &precompiled {
+        // The shim logs what a creator that succeeds says.
+        eprintln!(
+            "the module's compiled code: AOT cache {} ({})",
+            precompiled.cache,
+            precompiled.artifact.display()
+        );
+    }
+    // Designed, and checked: libcontainer forks next, and a child of a process with another
+    // thread can wait forever on a lock that thread held (loading an artifact starts none).
+    let threads = threads_of_this_process();
+    if threads != 1 {
+        return Err(ContainerError::Unsupported {
+            problem: format!(
+                "{SHIM_CREATOR_BINARY} has {threads} threads where it forks container {}; it must have one (this is a bug of wasmfaas's)",
+                request.id
+            ),
+        });
+    }
+    let mut precompiled = precompiled;
     // The namespace's state folder goes when its last container is deleted, so another shim
     // may remove it between our opening it and libcontainer making the container's folder in
     // it: then it is made again.
     let mut attempts = 0;
     loop {
         let root = StateRoot::open(&request.state_root)?;
-        match create_in(request, &root) {
+        match create_in(request, &root, precompiled.take()) {
             Err(_) if !root.path().exists() && attempts < 3 => attempts += 1,
             outcome => return outcome,
         }
     }
 }
 
-fn create_in(request: &Request, root: &StateRoot) -> Result<(), ContainerError> {
+/// How many threads this process has (`Threads:` of /proc/self/status; 0 if unreadable).
+fn threads_of_this_process() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn create_in(
+    request: &Request,
+    root: &StateRoot,
+    precompiled: Option<wasmfaas_container::Precompiled>,
+) -> Result<(), ContainerError> {
     let invalid = |problem: String| ContainerError::InvalidBundle { problem };
     let stdio = wasmfaas_container::Stdio {
         stdin: open_stream(&request.stdin, Direction::In).map_err(invalid)?,
@@ -167,6 +260,7 @@ fn create_in(request: &Request, root: &StateRoot) -> Result<(), ContainerError> 
         },
         root,
         stdio,
+        precompiled,
     )
     .map(drop)
 }

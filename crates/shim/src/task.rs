@@ -120,10 +120,13 @@ impl TaskService {
             stderr.read_to_string(&mut message).ok();
         }
         let code = containerd_shim::synchronous::monitor::wait_pid(child.id() as i32, subscription);
+        let message = message.trim();
         if code == 0 {
+            if !message.is_empty() {
+                log::info!("create {}: {message}", request.id);
+            }
             return Ok(());
         }
-        let message = message.trim();
         let message = if message.is_empty() {
             format!(
                 "creating container {} failed (exit status {code})",

@@ -1,8 +1,9 @@
 //! The shim through a real containerd (a private one, its own root, state and socket): `ctr
 //! run --rm --runtime <the shim>` as a user runs it, WebAssembly guests in each engine and a
 //! native entrypoint, their output and exit codes; `ctr task metrics` and `ctr task kill`; a
-//! shim killed mid-run; bad bundles; a shim installed without its creator. After each: no shim
-//! process or socket, container state, cgroup or mount is left.
+//! shim killed mid-run; bad bundles; a shim installed without its creator; a jit-mode module
+//! compiled once for the node's containers. After each: no shim process or socket, container
+//! state, cgroup or mount is left.
 //! Needs root, containerd and ctr; without them each test says why it skips (and fails under
 //! CI=true).
 use std::path::{Path, PathBuf};
@@ -68,6 +69,8 @@ impl Node {
             .prefix(&format!("wfs-{name}-"))
             .tempdir_in("/tmp")
             .unwrap();
+        // The shim's AOT cache, the node's own: the tests leave nothing in the user's.
+        let options = options.with_env("WASMFAAS_CACHE", dir.path().join("aot-cache"));
         let daemon = Containerd::start(&dir.path().join("c"), options)
             .unwrap_or_else(|e| panic!("the private containerd: {e}"));
         Some(Self {
@@ -483,4 +486,46 @@ fn a_shim_installed_without_its_creator_fails_create_naming_it_and_leaves_nothin
         "the message names the missing binary and what to do: {stderr}"
     );
     node.assert_nothing_left("alone");
+}
+
+#[test]
+fn a_jit_module_is_compiled_for_the_first_container_and_loaded_by_the_next() {
+    let Some(node) = Node::start("aot") else {
+        return;
+    };
+    let rootfs = node.rootfs("aot", &[("/hello.wasm", artifact("wasm/hello.wasm"))]);
+    for engine in ["wasmtime", "wasmer"] {
+        let handler = format!("{}={engine}", wasmfaas_names::annotation::HANDLER);
+        let mode = format!("{}=jit", wasmfaas_names::annotation::MODE);
+        for (run, expected) in [(1, "miss"), (2, "hit")] {
+            let id = format!("aot-{engine}-{run}");
+            let out = node.run(&id, &rootfs, &[&handler, &mode], &["/hello.wasm"]);
+            assert!(out.status.success(), "{id}: {}", text(&out.stderr));
+            assert_eq!(text(&out.stdout).trim(), "hello from wasmfaas");
+            let said = format!("create {id}: the module's compiled code: AOT cache {expected}");
+            let log = node.daemon.as_ref().unwrap().log();
+            assert!(log.contains(&said), "containerd's log has {said:?}: {log}");
+            node.assert_nothing_left(&id);
+        }
+    }
+    let cached: Vec<_> = walk(&node.dir.path().join("aot-cache"));
+    assert_eq!(
+        cached.len(),
+        2,
+        "one artifact per engine, in the node's cache: {cached:?}"
+    );
+}
+
+/// The files under `dir`, at any depth.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -74,6 +74,7 @@ impl Launcher for EmbeddedLauncher {
             phases: Some(outcome.phases),
             lifecycle: None,
             exit_code: outcome.exit_code,
+            aot_cache_hit: None,
             stdout: outcome.stdout.unwrap_or_default(),
             stderr_tail: outcome.trap.unwrap_or_default(),
             peak_rss_kib,

@@ -58,6 +58,9 @@ pub struct Measurement {
     pub lifecycle: Option<crate::sample::LifecycleNs>,
     /// The function's exit code.
     pub exit_code: i32,
+    /// Whether the node's AOT cache held the module's code (see [`crate::Sample`]), where a
+    /// launcher's runs use it (`containerd-shim` in jit mode).
+    pub aot_cache_hit: Option<bool>,
     /// Its standard output.
     pub stdout: Vec<u8>,
     /// The end of its standard error (or the trap message), for failure reports.
@@ -221,6 +224,9 @@ struct ContainerCell {
     stderr_path: PathBuf,
     /// For WebAssembly: the annotations that choose wasmfaas-runtime's engine and mode.
     annotations: HashMap<String, String>,
+    /// For a module run in jit mode through wasmfaas's shim: where the node's AOT cache keeps
+    /// its compiled code, which the shim loads when it is there.
+    cached_artifact: Option<PathBuf>,
 }
 
 impl ContainerCell {
@@ -309,6 +315,21 @@ fn container_cell(
             }
         }
     };
+    let cached_artifact = match (&variant, environment.launcher, environment.mode) {
+        (Variant::Wasm, LauncherKind::ContainerdShim, Mode::Jit) => {
+            let engine = find_engine(engines, &environment.engine)?;
+            if engine.modes().contains(&Mode::Aot) {
+                let artifact = context
+                    .cache
+                    .artifact_path_of(engine, &program)
+                    .map_err(|e| prepare_error(e.to_string()))?;
+                Some(artifact)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
     let layout = context.layout.artifacts.join("images");
     let images = wasmfaas_oci::Images::open(&layout).map_err(|e| prepare_error(e.to_string()))?;
     let built = images
@@ -339,6 +360,7 @@ fn container_cell(
         stdout_path: streams.join("stdout"),
         stderr_path: streams.join("stderr"),
         annotations,
+        cached_artifact,
     })
 }
 
@@ -413,6 +435,7 @@ fn measurement(
         phases: None,
         lifecycle: None,
         exit_code: exit_code(status),
+        aot_cache_hit: None,
         stdout: read(files.stdout)?,
         stderr_tail,
         peak_rss_kib,

@@ -129,6 +129,7 @@ mod tests {
                 ok: true,
                 error: None,
                 unchecked: false,
+                aot_cache_hit: None,
             })
             .unwrap();
         }

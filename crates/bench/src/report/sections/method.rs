@@ -17,6 +17,9 @@ pub(crate) fn method(analysis: &Analysis) -> Section {
     if let Some(point) = cgroup_point(analysis) {
         points.push(point);
     }
+    if let Some(point) = aot_cache_point(analysis) {
+        points.push(point);
+    }
     if !analysis.runner_starts.is_empty() {
         let each: Vec<String> = analysis
             .runner_starts
@@ -76,6 +79,33 @@ fn cgroup_point(analysis: &Analysis) -> Option<String> {
     ))
 }
 
+/// Which jit-mode runs through wasmfaas's shim loaded the module's code from the node's AOT
+/// cache instead of compiling it, per environment.
+fn aot_cache_point(analysis: &Analysis) -> Option<String> {
+    let mut counts: Vec<(String, usize, usize)> = Vec::new();
+    for cell in &analysis.cells {
+        let Some((hits, runs)) = cell.aot_cache_hits else {
+            continue;
+        };
+        let environment = cell.environment.to_string();
+        match counts.iter_mut().find(|(e, _, _)| *e == environment) {
+            Some((_, h, r)) => (*h, *r) = (*h + hits, *r + runs),
+            None => counts.push((environment, hits, runs)),
+        }
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = counts
+        .iter()
+        .map(|(environment, hits, runs)| format!("`{environment}` {hits} of {runs} measured runs"))
+        .collect();
+    Some(format!(
+        "wasmfaas's shim compiles a module run in jit mode once per node: the first container compiles it into the node's AOT cache, and the next ones load the compiled code, as runwasi's shims do. So these runs measure a jit image on a node that has run it before, not a compilation. Runs that found the code in the cache: {}.",
+        each.join("; ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +139,28 @@ mod tests {
             on.contains("favordynmods on") && on.contains("without waiting"),
             "{on}"
         );
+    }
+
+    #[test]
+    fn jit_runs_through_the_shim_say_how_many_found_the_code_in_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let environment = "containerd-shim/wasmtime-jit";
+        let times = [("matmul", environment, 0.09, true)];
+        let mut set = runset_of(dir.path(), &[environment], &times);
+        for (seq, hit) in [false, true, true].into_iter().enumerate() {
+            let mut sample = set.samples[0].clone();
+            sample.seq = 100 + seq as u64;
+            sample.aot_cache_hit = Some(hit);
+            set.append(sample).unwrap();
+        }
+        let point = aot_cache_point(&analyse(&set).unwrap()).expect("a point");
+        assert!(
+            point.contains("`containerd-shim/wasmtime-jit` 2 of 3 measured runs"),
+            "{point}"
+        );
+        let plain = tempfile::tempdir().unwrap();
+        let set = runset_of(plain.path(), &[environment], &times);
+        assert_eq!(aot_cache_point(&analyse(&set).unwrap()), None);
     }
 
     #[test]
