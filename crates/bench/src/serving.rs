@@ -17,11 +17,43 @@ use crate::BenchError;
 /// The file of a run set that holds the serving benchmark's rows.
 pub const SERVING_FILE: &str = "serving.csv";
 
+/// What runs the requests of one server: an engine and mode, in a fresh instance or process per
+/// request, or in a fresh container per request (`wasmfaas serve --container`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServingExecutor {
+    /// The engine: `wasmtime`, `wasmer`, `wasmi` or `native`.
+    pub engine: String,
+    /// Its mode.
+    pub mode: String,
+    /// A container per request, through containerd and wasmfaas's shim.
+    pub container: bool,
+}
+
+impl ServingExecutor {
+    fn new(engine: &str, mode: &str, container: bool) -> Self {
+        Self {
+            engine: engine.to_owned(),
+            mode: mode.to_owned(),
+            container,
+        }
+    }
+
+    /// Its name as the gateway gives it: `wasmtime-aot`, `native`, `container/native`, …
+    pub fn name(&self) -> String {
+        let name = ServingRow::executor_name(&self.engine, &self.mode);
+        if self.container {
+            format!("container/{name}")
+        } else {
+            name
+        }
+    }
+}
+
 /// What the serving benchmark runs.
 #[derive(Debug, Clone)]
 pub struct ServingPlan {
-    /// Executors as `(engine, mode)`: `("wasmtime", "aot")`, `("native", "native")`, …
-    pub executors: Vec<(String, String)>,
+    /// The executors, each with a server of its own.
+    pub executors: Vec<ServingExecutor>,
     /// The suite functions loaded.
     pub functions: Vec<String>,
     /// The numbers of concurrent clients.
@@ -33,19 +65,22 @@ pub struct ServingPlan {
 }
 
 impl ServingPlan {
-    /// hello and one function of each kind (micro, real-world, I/O-bound), four executors, at
-    /// concurrency 1, 8 and 64, for `duration` each.
-    pub fn standard(size: &str, duration: Duration) -> Self {
+    /// hello and one function of each kind (micro, real-world, I/O-bound), four executors (six
+    /// with `containers`: a native and a WebAssembly container per request), at concurrency 1,
+    /// 8 and 64, for `duration` each.
+    pub fn standard(size: &str, duration: Duration, containers: bool) -> Self {
+        let mut executors = vec![
+            ServingExecutor::new("wasmtime", "aot", false),
+            ServingExecutor::new("wasmer", "aot", false),
+            ServingExecutor::new("wasmi", "interp", false),
+            ServingExecutor::new("native", "native", false),
+        ];
+        if containers {
+            executors.push(ServingExecutor::new("native", "native", true));
+            executors.push(ServingExecutor::new("wasmtime", "aot", true));
+        }
         Self {
-            executors: [
-                ("wasmtime", "aot"),
-                ("wasmer", "aot"),
-                ("wasmi", "interp"),
-                ("native", "native"),
-            ]
-            .iter()
-            .map(|(e, m)| (e.to_string(), m.to_string()))
-            .collect(),
+            executors,
             functions: ["hello", "matmul", "whatlang", "diskio"]
                 .map(String::from)
                 .to_vec(),
@@ -136,15 +171,14 @@ pub fn run(
         .has_headers(!exists)
         .from_writer(file);
     let mut rows = Vec::new();
-    for (engine, mode) in &plan.executors {
-        let executor = ServingRow::executor_name(engine, mode);
+    for served in &plan.executors {
+        let executor = served.name();
         let fail = |problem: String| BenchError::Serving {
             executor: executor.clone(),
             problem,
         };
-        let log = dir.join(format!("serve-{executor}.log"));
-        let server =
-            Server::start(wasmfaas, project, engine, mode, &plan.size, &log).map_err(fail)?;
+        let log = dir.join(format!("serve-{}.log", executor.replace('/', "-")));
+        let server = Server::start(wasmfaas, project, served, &plan.size, &log).map_err(fail)?;
         for function in &plan.functions {
             let url = format!("http://{}/{function}", server.addr);
             // Warm: the first requests map the function's pool slot and page in its code.
@@ -191,16 +225,21 @@ impl Server {
     fn start(
         wasmfaas: &Path,
         project: &Path,
-        engine: &str,
-        mode: &str,
+        executor: &ServingExecutor,
         size: &str,
         log: &Path,
     ) -> Result<Server, String> {
         let log_file = std::fs::File::create(log)
             .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-        let child = Command::new(wasmfaas)
+        let (engine, mode) = (executor.engine.as_str(), executor.mode.as_str());
+        let mut command = Command::new(wasmfaas);
+        command.arg("serve");
+        if executor.container {
+            command.arg("--container");
+        }
+        let child = command
             .args([
-                "serve", "--suite", "--engine", engine, "--mode", mode, "--size", size,
+                "--suite", "--engine", engine, "--mode", mode, "--size", size,
             ])
             .args([
                 "--addr",

@@ -33,6 +33,14 @@ pub fn of(environments: &[Environment]) -> Vec<&'static str> {
     binaries
 }
 
+/// The shim and its creator: what runs containers through wasmfaas's shim.
+pub fn of_shim() -> Vec<&'static str> {
+    vec![
+        wasmfaas_names::SHIM_BINARY,
+        wasmfaas_names::SHIM_CREATOR_BINARY,
+    ]
+}
+
 /// Builds `binaries` and records the outcome in `host`: their paths, or why the WebAssembly
 /// container environments that need them cannot run. A runner that could not be built leaves
 /// its engine to `wasmfaas run`, as the report then says.

@@ -252,8 +252,12 @@ fn a_bench_with_serving_loads_every_executor_and_reports_it() {
     assert!(out.status.success(), "{stderr}");
     let mut rows = csv::Reader::from_path(runset.join("serving.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
-    // 4 executors × 4 functions × 3 concurrencies, one row each.
-    assert_eq!(rows.len(), 48, "{stderr}");
+    // As root with containerd, a native and a WebAssembly container per request too.
+    // SAFETY: geteuid has no preconditions.
+    let containers = unsafe { libc::geteuid() } == 0 && wasmfaas_oci::find_tool("ctr").is_some();
+    let executors = if containers { 6 } else { 4 };
+    // The executors × 4 functions × 3 concurrencies, one row each.
+    assert_eq!(rows.len(), executors * 12, "{stderr}");
     for row in rows.iter().filter(|r| &r[1] == "hello") {
         let ok: u64 = row[4].parse().unwrap();
         assert!(ok > 0 && &row[5] == "0", "{row:?}");
@@ -264,6 +268,19 @@ fn a_bench_with_serving_loads_every_executor_and_reports_it() {
         "{markdown}"
     );
     assert!(markdown.contains("| wasmtime-aot |"), "{markdown}");
+    if containers {
+        assert!(markdown.contains("| container/native |"), "{markdown}");
+        assert!(
+            markdown.contains("against a fresh native container per request (container/native)"),
+            "{markdown}"
+        );
+        assert!(runset.join("serve-container-wasmtime-aot.log").is_file());
+    } else {
+        assert!(
+            markdown.contains("Not measured: a container per request"),
+            "{markdown}"
+        );
+    }
     // Every server was stopped by SIGTERM and exited 0 (else the bench failed above).
     assert!(runset.join("serve-wasmer-aot.log").is_file());
 }

@@ -275,6 +275,155 @@ fn every_suite_function_is_served_on_each_executor_with_its_output_checked() {
     }
 }
 
+/// Whether containers can run here (root, containerd and ctr); says why not, and fails under
+/// CI=true, where they must.
+fn containers_here(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let missing = if unsafe { libc::geteuid() } != 0 {
+        Some("root")
+    } else if wasmfaas_oci::find_tool("containerd").is_none()
+        || wasmfaas_oci::find_tool("ctr").is_none()
+    {
+        Some("containerd and ctr")
+    } else {
+        None
+    };
+    if let Some(missing) = missing {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test} needs {missing}; CI provides it"
+        );
+        eprintln!("skipped: {test} needs {missing}");
+        return false;
+    }
+    true
+}
+
+/// What the private containerd of the gateway with process id `pid` may leave: its folder and
+/// the processes that name it (the daemon, shims).
+fn assert_no_container_left(pid: u32, log: &str) {
+    let prefix = format!("wfs-serve-{pid}-");
+    let folders: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        folders.is_empty(),
+        "the private containerd's folder left: {folders:?}\n{log}"
+    );
+    let shims: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&prefix))
+        .collect();
+    assert!(
+        shims.is_empty(),
+        "processes of the private containerd left: {shims:?}"
+    );
+}
+
+#[test]
+fn every_suite_function_is_served_in_a_fresh_container_with_its_output_checked() {
+    if !containers_here("serving in containers") {
+        return;
+    }
+    built();
+    let layout = Layout::in_project(env!("CARGO_MANIFEST_DIR").to_owned() + "/../..");
+    let inputs = layout.inputs(Size::Small);
+    for (engine, mode, executor) in [
+        ("native", "native", "container/native"),
+        ("wasmtime", "aot", "container/wasmtime-aot"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let keep = dir.path().join("outputs");
+        let server = Server::start(&[
+            "--suite",
+            "--size",
+            "small",
+            "--engine",
+            engine,
+            "--mode",
+            mode,
+            "--container",
+            "--keep-outputs",
+            keep.to_str().unwrap(),
+        ]);
+        for function in wasmfaas_suite::functions() {
+            let reply = get(server.addr, &format!("/{}", function.name));
+            assert_eq!(
+                reply.status,
+                200,
+                "{executor} {}: {}\n{}",
+                function.name,
+                reply.text(),
+                server.log()
+            );
+            let id = reply.header("x-request-id").expect("a request id");
+            let output = keep.join(id);
+            std::fs::create_dir_all(&output).unwrap();
+            let verdict =
+                wasmfaas_suite::check(function, Size::Small, &reply.body, &output, &inputs);
+            assert!(verdict.is_ok(), "{executor}: {}", verdict.unwrap_err());
+        }
+        // The body reaches the container's stdin, which ends when it has all of it.
+        let echoed = request(server.addr, "POST", "/hello", b"ignored");
+        assert_eq!(echoed.status, 200, "{}", echoed.text());
+        let log = server.log();
+        assert!(
+            log.contains(&format!("serving /matmul ({executor})")),
+            "{log}"
+        );
+        let pid = server.child.id();
+        let (code, log) = server.terminate();
+        assert_eq!(code, Some(0), "{log}");
+        assert_no_container_left(pid, &log);
+    }
+}
+
+#[test]
+fn a_runaway_container_is_killed_at_its_deadline_and_the_next_request_runs() {
+    if !containers_here("serving in containers") {
+        return;
+    }
+    let (_dir, server) = serving(
+        &[("spin", SPIN), ("echo", ECHO)],
+        r#"
+[[function]]
+name = "spin"
+module = "spin.wasm"
+engine = "wasmtime"
+mode = "jit"
+timeout = "2s"
+
+[[function]]
+name = "echo"
+module = "echo.wasm"
+engine = "wasmtime"
+mode = "jit"
+"#,
+        &["--container", "--max-concurrency", "1"],
+    );
+    let started = Instant::now();
+    let reply = get(server.addr, "/spin");
+    let took = started.elapsed();
+    assert_eq!(reply.status, 504, "{}", reply.text());
+    assert!(
+        took < Duration::from_millis(2200),
+        "answered {took:?} after the request, past the deadline + 10%"
+    );
+    let echoed = request(server.addr, "POST", "/echo", b"still here");
+    assert_eq!(echoed.status, 200, "{}\n{}", echoed.text(), server.log());
+    assert_eq!(echoed.text(), "still here");
+    let pid = server.child.id();
+    let (code, log) = server.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert_no_container_left(pid, &log);
+}
+
 #[test]
 fn the_request_reaches_the_guest_as_cgi_does() {
     let (_dir, server) = serving(

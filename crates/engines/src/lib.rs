@@ -29,7 +29,7 @@ pub use aot_cache::AotCache;
 pub use error::EngineError;
 pub use invocation::{Invocation, Preopen, StdinMode, StdoutMode};
 pub use limits::{EXIT_MEMORY_LIMIT, EXIT_TIMEOUT, Limits, Stopped, parse_bytes};
-pub use native::NativeEngine;
+pub use native::{NativeEngine, run_command};
 pub use program::{Program, ProgramKind};
 #[cfg(feature = "wasmedge")]
 pub use wasmedge_engine::WasmEdgeEngine;

@@ -12,9 +12,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::http::{HeaderValue, Request, Response, StatusCode, header};
 use tokio::sync::Semaphore;
-use wasmfaas_engines::{
-    Invocation, Limits, Mode, Outcome, Preopen, StdinMode, StdoutMode, Stopped,
-};
+use wasmfaas_engines::{Invocation, Limits, Outcome, Preopen, StdinMode, StdoutMode, Stopped};
 
 use crate::executor::Executor;
 use crate::functions::{FunctionSpec, GUEST_INPUT, GUEST_OUTPUT};
@@ -281,6 +279,7 @@ impl Gateway {
         };
         let invocation = invocation(
             spec,
+            served.executor.sees_host_paths(),
             &parts,
             env,
             body,
@@ -371,17 +370,18 @@ impl OutputFolder {
 }
 
 /// The invocation of one request: the function's arguments then the query's, its environment
-/// then the CGI variables, the body on stdin, its folders.
+/// then the CGI variables, the body on stdin, its folders (as host paths to a `native` process).
 fn invocation(
     spec: &FunctionSpec,
+    native: bool,
     parts: &hyper::http::request::Parts,
     env: Vec<(String, String)>,
     body: Bytes,
     output: Option<&std::path::Path>,
     max_response: usize,
 ) -> Invocation {
-    let native = spec.mode == Mode::Native;
-    // A WebAssembly guest sees its folders at fixed guest paths; a native process at the host's.
+    // A WebAssembly guest or a container sees its folders at fixed guest paths; a native
+    // process at the host's.
     let input = match (&spec.inputs, native) {
         (Some(dir), true) => dir.display().to_string(),
         _ => GUEST_INPUT.to_owned(),

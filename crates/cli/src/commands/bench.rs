@@ -239,9 +239,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })?;
     }
     if args.serving {
+        // A container per request too, where containers run here (the gateway brings the shim).
+        let containers = context
+            .host
+            .ready(wasmfaas_bench::LauncherKind::ContainerdShim);
+        if let Err(why) = &containers {
+            eprintln!("wasmfaas bench: serving: no container per request: {why}");
+        }
         let serving = wasmfaas_bench::serving::ServingPlan::standard(
             runset.meta.plan.size.as_str(),
             args.serving_duration,
+            containers.is_ok(),
         );
         eprintln!(
             "wasmfaas bench: the serving benchmark: {} functions × {} executors × concurrency {:?}, {:?} each",

@@ -63,6 +63,15 @@ pub struct Args {
     /// Where AOT artifacts of modules are cached [default: $WASMFAAS_CACHE or ~/.cache/wasmfaas]
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Run each request in a fresh container through containerd and wasmfaas's shim (as root,
+    /// with containerd installed): a native binary as a native container, a module or AOT
+    /// artifact as a WebAssembly container in its engine and mode
+    #[arg(long)]
+    container: bool,
+    /// With --container: the socket of a running containerd to use [default: a private
+    /// containerd of the gateway's, stopped when it stops]
+    #[arg(long, value_name = "SOCKET", requires = "container")]
+    containerd_address: Option<PathBuf>,
     #[command(flatten)]
     project: ProjectArgs,
 }
@@ -121,7 +130,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .clone()
             .unwrap_or_else(AotCache::default_root),
     );
-    let engines = Engines::new(pool, cache);
+    let mut engines = Engines::new(pool, cache.clone());
+    // A private containerd lives as long as the gateway; dropping it stops it and cleans up.
+    let mut node = None;
+    if args.container {
+        let (containers, private) = containers(&args, &cache)?;
+        engines = engines.in_containers(containers);
+        node = private;
+    }
     let mut served = Vec::new();
     for spec in specs {
         let executor = engines
@@ -173,6 +189,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // Runs whose engine cannot stop them may still be going; they are not waited for.
     runtime.shutdown_timeout(Duration::from_millis(100));
     drop(last_handle);
+    engines.remove_leftover_containers();
+    if let Some(node) = node {
+        node.stop();
+    }
     match shutdown {
         Shutdown::Drained => {
             eprintln!("wasmfaas: stopped; every request in flight was answered");
@@ -186,4 +206,79 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::from(crate::EXIT_ERROR))
         }
     }
+}
+
+/// A private containerd of the gateway's: its folder, the daemon, and the namespace whose cgroup
+/// folders go with it.
+struct PrivateContainerd {
+    daemon: wasmfaas_containerd::Containerd,
+    namespace: String,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateContainerd {
+    fn stop(self) {
+        drop(self.daemon);
+        wasmfaas_containerd::remove_namespace_cgroups(&self.namespace);
+    }
+}
+
+/// Where `--container` runs containers: containerd at `--containerd-address`, or a private
+/// one (returned, to be stopped at the end), with wasmfaas's shim brought up to date.
+fn containers(
+    args: &Args,
+    cache: &AotCache,
+) -> Result<(wasmfaas_serve::Containers, Option<PrivateContainerd>)> {
+    use wasmfaas_bench::LauncherKind;
+    let layout = args.project.layout();
+    let mut host = wasmfaas_bench::Host::probe(&layout.artifacts.join("bases"));
+    crate::companions::bring(&layout, &crate::companions::of_shim(), &mut host);
+    host.ready_for_wasm(LauncherKind::ContainerdShim)
+        .map_err(|why| anyhow::anyhow!("--container: {why}"))?;
+    let ctr = host.ctr.clone().expect("ready checked ctr");
+    let shim = host.shim.clone().expect("ready checked the shim");
+    let images = layout.artifacts.join("images");
+    if let Some(address) = &args.containerd_address {
+        let containers = wasmfaas_serve::Containers {
+            ctr,
+            address: address.clone(),
+            namespace: wasmfaas_names::CONTAINERD_NAMESPACE.to_owned(),
+            shim,
+            images,
+        };
+        return Ok((containers, None));
+    }
+    // Short: containerd's socket path must fit a sockaddr_un. The pid tells gateways apart.
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("wfs-serve-{}-", std::process::id()))
+        .tempdir_in("/tmp")
+        .context("cannot make a folder for the private containerd")?;
+    let options = wasmfaas_containerd::Options::new(
+        host.containerd.clone().expect("ready checked containerd"),
+        &ctr,
+    )
+    // The shim keeps jit-mode modules' compiled code in the gateway's AOT cache.
+    .with_env("WASMFAAS_CACHE", cache.root().as_os_str());
+    let daemon = wasmfaas_containerd::Containerd::start(&dir.path().join("c"), options)
+        .context("--container: the private containerd")?;
+    let namespace = format!(
+        "{}-serve-{}",
+        wasmfaas_names::CONTAINERD_NAMESPACE,
+        std::process::id()
+    );
+    let containers = wasmfaas_serve::Containers {
+        ctr,
+        address: daemon.address().to_path_buf(),
+        namespace: namespace.clone(),
+        shim,
+        images,
+    };
+    Ok((
+        containers,
+        Some(PrivateContainerd {
+            daemon,
+            namespace,
+            _dir: dir,
+        }),
+    ))
 }

@@ -11,9 +11,12 @@ use wasmfaas_engines::{AotCache, EngineError, Invocation, Mode, Outcome, Pool, P
 
 use crate::functions::{Code, FunctionSpec};
 
+mod container;
 mod loaded;
 mod process;
 mod wasmtime;
+
+pub use container::Containers;
 
 /// A run of one request, as a task of the gateway's runtime.
 pub type Running = Pin<Box<dyn Future<Output = Result<Outcome, EngineError>> + Send>>;
@@ -30,6 +33,11 @@ pub trait Executor: Send + Sync {
     fn stops_at_deadline(&self) -> bool {
         true
     }
+    /// Whether what runs sees the host's paths (a native process), so its folders are given as
+    /// host paths; a WebAssembly guest or a container sees them at fixed guest paths.
+    fn sees_host_paths(&self) -> bool {
+        false
+    }
 }
 
 /// The engines the gateway's executors share: one wasmtime engine, so all functions draw their
@@ -37,6 +45,7 @@ pub trait Executor: Send + Sync {
 pub struct Engines {
     wasmtime: Arc<wasmfaas_engines::WasmtimeEngine>,
     cache: AotCache,
+    containers: Option<Arc<Containers>>,
 }
 
 impl Engines {
@@ -46,11 +55,37 @@ impl Engines {
         Self {
             wasmtime: Arc::new(wasmfaas_engines::WasmtimeEngine::serving(pool)),
             cache,
+            containers: None,
+        }
+    }
+
+    /// Runs every function in a fresh container per request, through `containers`.
+    pub fn in_containers(mut self, containers: Containers) -> Self {
+        self.containers = Some(Arc::new(containers));
+        self
+    }
+
+    /// Removes what the gateway's containers left (requests cut off at its end).
+    pub fn remove_leftover_containers(&self) {
+        if let Some(containers) = &self.containers {
+            containers.remove_leftovers();
         }
     }
 
     /// The executor of `spec`, with its module compiled and linked now.
     pub fn executor(&self, spec: &FunctionSpec) -> Result<Box<dyn Executor>, EngineError> {
+        if let Some(containers) = &self.containers {
+            let mut spec = spec.clone();
+            if let (Code::Module(wasm), Mode::Aot) = (&spec.code, spec.mode) {
+                // The container gets the engine's artifact, compiled once through the cache.
+                let engine = wasmfaas_engines::engine(&spec.engine)?;
+                spec.code = Code::Artifact(self.cache.artifact_for(engine.as_ref(), wasm)?.path);
+            }
+            return Ok(Box::new(container::ContainerExecutor::new(
+                containers.clone(),
+                &spec,
+            )?));
+        }
         match spec.engine.as_str() {
             "native" => Ok(Box::new(process::ProcessExecutor::new(program_of(
                 spec,

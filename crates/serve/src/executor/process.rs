@@ -34,4 +34,8 @@ impl Executor for ProcessExecutor {
     fn invoke(self: Arc<Self>, invocation: Invocation) -> Running {
         on_blocking_thread(move || NativeEngine.run(&self.program, Mode::Native, &invocation))
     }
+
+    fn sees_host_paths(&self) -> bool {
+        true
+    }
 }

@@ -12,7 +12,7 @@ pub(crate) fn serving(analysis: &Analysis) -> Option<Section> {
     }
     let mut section = Section::new("Serving: a fresh instance per HTTP request");
     section.paragraph(
-        "`wasmfaas serve` of the suite, one server per executor on loopback, each request in a fresh instance (wasmtime: a pooled instance from a module linked once; wasmer, wasmi: a fresh instance of a module loaded once; native: a process per request). Load from `hey` for a fixed time per concurrency, after 20 warming requests. Overhead is the gateway's own mean cost per request, from the request's slot granted to its instance ready. The load generator runs on the same machine and shares its cores. A served WebAssembly guest has a deadline, so wasmtime compiles its epoch checks and wasmi meters fuel: loop-heavy functions run slower than in the cold-start runs (wasmtime's matmul about 2-4x here).",
+        "`wasmfaas serve` of the suite, one server per executor on loopback, each request in a fresh instance (wasmtime: a pooled instance from a module linked once; wasmer, wasmi: a fresh instance of a module loaded once; native: a process per request; container/…: `wasmfaas serve --container`, a fresh container per request through containerd and wasmfaas's shim, `ctr run --rm` of the function's image with the body on its stdin: the native binary on its distroless base, or the wasmtime AOT artifact). Load from `hey` for a fixed time per concurrency, after 20 warming requests. Overhead is the gateway's own mean cost per request, from the request's slot granted to its instance ready. The load generator runs on the same machine and shares its cores. A served WebAssembly guest has a deadline, so wasmtime compiles its epoch checks and wasmi meters fuel: loop-heavy functions run slower than in the cold-start runs (wasmtime's matmul about 2-4x here).",
     );
     let mut functions: Vec<&str> = Vec::new();
     let mut concurrencies: Vec<u32> = Vec::new();
@@ -85,9 +85,46 @@ pub(crate) fn serving(analysis: &Analysis) -> Option<Section> {
             "{refused} request(s) were refused (503) or failed; a rate with `!` includes some (req/s counts responses of any status)."
         ));
     }
-    section.paragraph(
-        "Not measured: a container per request (the gateway has no container executor yet).",
-    );
+    let fresh_instance = "wasmtime-aot";
+    let container = "container/native";
+    if executors.contains(&container) {
+        let each: Vec<String> = functions
+            .iter()
+            .filter_map(|function| {
+                let ratios: Vec<String> = concurrencies
+                    .iter()
+                    .map(|c| {
+                        match (
+                            find(fresh_instance, function, *c),
+                            find(container, function, *c),
+                        ) {
+                            (Some(instance), Some(cold)) if cold.requests_per_second > 0.0 => {
+                                format!(
+                                    "{:.0}×",
+                                    instance.requests_per_second / cold.requests_per_second
+                                )
+                            }
+                            _ => "-".into(),
+                        }
+                    })
+                    .collect();
+                ratios
+                    .iter()
+                    .any(|r| r != "-")
+                    .then(|| format!("`{function}` {}", ratios.join(" / ")))
+            })
+            .collect();
+        let at: Vec<String> = concurrencies.iter().map(|c| format!("c={c}")).collect();
+        section.paragraph(format!(
+            "A fresh WebAssembly instance ({fresh_instance}) against a fresh native container per request ({container}), requests per second at {}: {}.",
+            at.join(" / "),
+            each.join("; ")
+        ));
+    } else {
+        section.paragraph(
+            "Not measured: a container per request (`wasmfaas serve --container` needs root and containerd; the bench adds it as root where containerd is installed).",
+        );
+    }
     Some(section)
 }
 
