@@ -3,7 +3,11 @@
 //! Every function that needs "random" data takes it from here, seeded, so that every run of a
 //! function does the same work, native or WebAssembly, and so that the output checks (which run
 //! on the host, in another workspace) can rebuild the same data to verify a result independently.
-//! No dependency: the same bits on every target.
+//! No dependency on the host: the same bits on every target. The WebAssembly build links
+//! [`wasm_libm`]'s sin and cos in place of wasi-libc's (and so the `libm` crate).
+
+#[cfg(any(target_arch = "wasm32", test))]
+pub mod wasm_libm;
 
 /// SplitMix64: a tiny, well-known generator whose output is identical on every platform.
 #[derive(Debug, Clone)]
