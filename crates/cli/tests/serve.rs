@@ -206,11 +206,33 @@ const MEMORY_BOMB: &str = r#"(module (memory (export "memory") 1)
     (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))
     unreachable))"#;
 
+/// Requests every suite function of `server` (serving `--suite --size small --keep-outputs
+/// keep`) and checks each answer as `run` checks a run: 200, then the function's check of its
+/// stdout and output files.
+fn every_function_answers_and_passes_its_check(server: &Server, keep: &Path, executor: &str) {
+    let layout = Layout::in_project(env!("CARGO_MANIFEST_DIR").to_owned() + "/../..");
+    let inputs = layout.inputs(Size::Small);
+    for function in wasmfaas_suite::functions() {
+        let reply = get(server.addr, &format!("/{}", function.name));
+        assert_eq!(
+            reply.status,
+            200,
+            "{executor} {}: {}\n{}",
+            function.name,
+            reply.text(),
+            server.log()
+        );
+        let id = reply.header("x-request-id").expect("a request id");
+        let output = keep.join(id);
+        std::fs::create_dir_all(&output).unwrap();
+        let verdict = wasmfaas_suite::check(function, Size::Small, &reply.body, &output, &inputs);
+        assert!(verdict.is_ok(), "{executor}: {}", verdict.unwrap_err());
+    }
+}
+
 #[test]
 fn every_suite_function_is_served_on_each_executor_with_its_output_checked() {
     built();
-    let layout = Layout::in_project(env!("CARGO_MANIFEST_DIR").to_owned() + "/../..");
-    let inputs = layout.inputs(Size::Small);
     for (engine, mode) in [
         ("wasmtime", "aot"),
         ("wasmtime", "jit"),
@@ -234,23 +256,7 @@ fn every_suite_function_is_served_on_each_executor_with_its_output_checked() {
             "--cache-dir",
             cache.to_str().unwrap(),
         ]);
-        for function in wasmfaas_suite::functions() {
-            let reply = get(server.addr, &format!("/{}", function.name));
-            assert_eq!(
-                reply.status,
-                200,
-                "{engine}-{mode} {}: {}\n{}",
-                function.name,
-                reply.text(),
-                server.log()
-            );
-            let id = reply.header("x-request-id").expect("a request id");
-            let output = keep.join(id);
-            std::fs::create_dir_all(&output).unwrap();
-            let verdict =
-                wasmfaas_suite::check(function, Size::Small, &reply.body, &output, &inputs);
-            assert!(verdict.is_ok(), "{engine}-{mode}: {}", verdict.unwrap_err());
-        }
+        every_function_answers_and_passes_its_check(&server, &keep, &format!("{engine}-{mode}"));
         let metrics = get(server.addr, "/metrics").text();
         assert!(
             metrics.contains("wasmfaas_requests_total{function=\"matmul\",status=\"200\"} 1"),
@@ -332,8 +338,6 @@ fn every_suite_function_is_served_in_a_fresh_container_with_its_output_checked()
         return;
     }
     built();
-    let layout = Layout::in_project(env!("CARGO_MANIFEST_DIR").to_owned() + "/../..");
-    let inputs = layout.inputs(Size::Small);
     for (engine, mode, executor) in [
         ("native", "native", "container/native"),
         ("wasmtime", "aot", "container/wasmtime-aot"),
@@ -352,23 +356,7 @@ fn every_suite_function_is_served_in_a_fresh_container_with_its_output_checked()
             "--keep-outputs",
             keep.to_str().unwrap(),
         ]);
-        for function in wasmfaas_suite::functions() {
-            let reply = get(server.addr, &format!("/{}", function.name));
-            assert_eq!(
-                reply.status,
-                200,
-                "{executor} {}: {}\n{}",
-                function.name,
-                reply.text(),
-                server.log()
-            );
-            let id = reply.header("x-request-id").expect("a request id");
-            let output = keep.join(id);
-            std::fs::create_dir_all(&output).unwrap();
-            let verdict =
-                wasmfaas_suite::check(function, Size::Small, &reply.body, &output, &inputs);
-            assert!(verdict.is_ok(), "{executor}: {}", verdict.unwrap_err());
-        }
+        every_function_answers_and_passes_its_check(&server, &keep, executor);
         // The body reaches the container's stdin, which ends when it has all of it.
         let echoed = request(server.addr, "POST", "/hello", b"ignored");
         assert_eq!(echoed.status, 200, "{}", echoed.text());

@@ -163,7 +163,21 @@ impl Containerd {
             .stdin(Stdio::null());
         command
     }
+}
 
+/// `ctr` (at `ctr`) addressed to the containerd at `address`, in `namespace`: for a daemon of
+/// ours or a running one.
+pub fn ctr_in(ctr: &Path, address: &Path, namespace: &str) -> Command {
+    let mut command = Command::new(ctr);
+    command
+        .arg("--address")
+        .arg(address)
+        .arg("--namespace")
+        .arg(namespace);
+    command
+}
+
+impl Containerd {
     /// What it has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join(LOG)).unwrap_or_default()

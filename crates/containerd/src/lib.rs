@@ -6,7 +6,7 @@ mod daemon;
 mod error;
 mod leftovers;
 
-pub use daemon::{Containerd, Options};
+pub use daemon::{Containerd, Options, ctr_in};
 pub use error::Error;
 pub use leftovers::{
     RUNC_SHIM_STATE_ROOT, SHIM_COMMAND_NAME, Shim, kill_shims, remove_namespace_cgroups,

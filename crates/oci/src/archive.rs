@@ -1,6 +1,7 @@
 //! One image of a layout as an OCI archive (a tar of a layout holding only it), the form
 //! `ctr image import` and `skopeo copy oci-archive:` read.
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use ocidir::oci_spec::image::{Descriptor, ImageIndexBuilder, SCHEMA_VERSION};
 
@@ -68,4 +69,43 @@ pub fn export_archive(layout: &Path, tag: &str, dest: &Path) -> Result<(), Image
         .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
         .and_then(|f| f.sync_all())
         .map_err(ImageError::io(dest))
+}
+
+/// Imports the image tagged `tag` of the layout at `layout` into containerd with `ctr` (a `ctr`
+/// command addressed to the daemon and namespace), through an archive written at `archive` and
+/// removed after; returns the image's reference, `<repository>:<tag>`.
+pub fn import_into_containerd(
+    layout: &Path,
+    tag: &str,
+    repository: &str,
+    mut ctr: Command,
+    archive: &Path,
+) -> Result<String, ImageError> {
+    export_archive(layout, tag, archive)?;
+    // --all-platforms: a WebAssembly image's platform is wasip1/wasm, not this host's.
+    let imported = ctr
+        .args([
+            "image",
+            "import",
+            "--all-platforms",
+            "--base-name",
+            repository,
+        ])
+        .arg(archive)
+        .stdin(Stdio::null())
+        .output();
+    std::fs::remove_file(archive).ok();
+    let failed = |problem: String| ImageError::Input {
+        path: archive.to_path_buf(),
+        problem,
+    };
+    let output = imported.map_err(|e| failed(format!("cannot run ctr image import: {e}")))?;
+    if !output.status.success() {
+        return Err(failed(format!(
+            "ctr image import failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(format!("{repository}:{tag}"))
 }

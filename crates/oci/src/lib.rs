@@ -26,7 +26,7 @@ mod layers;
 mod packages;
 mod variant;
 
-pub use archive::export_archive;
+pub use archive::{export_archive, import_into_containerd};
 pub use base::{DEBIAN_SUITE, DEFAULT_DEBIAN_MIRROR, DebianBase, find_tool};
 pub use bundle::{BindMount, Bundle, ImageRun, inspect};
 pub use elf::interpreter;

@@ -129,13 +129,7 @@ impl ContainerdLauncher {
     }
 
     fn ctr(&self) -> Command {
-        let mut command = Command::new(&self.ctr);
-        command
-            .arg("--address")
-            .arg(&self.address)
-            .arg("--namespace")
-            .arg(&self.namespace);
-        command
+        wasmfaas_containerd::ctr_in(&self.ctr, &self.address, &self.namespace)
     }
 
     /// `ctr run` of container `id` between a prepared cell's arguments, its streams to the
@@ -175,19 +169,14 @@ impl ContainerdLauncher {
             problem,
         };
         let archive = self.context.work_dir.join(format!("{}.tar", container.tag));
-        wasmfaas_oci::export_archive(&container.layout, &container.tag, &archive)
-            .map_err(|e| prepare_error(e.to_string()))?;
-        // --all-platforms: a WebAssembly image's platform is wasip1/wasm, not this host's.
-        let imported = self.ctr_tool(&[
-            "image",
-            "import",
-            "--all-platforms",
-            "--base-name",
+        wasmfaas_oci::import_into_containerd(
+            &container.layout,
+            &container.tag,
             REPOSITORY,
-            &archive.to_string_lossy(),
-        ]);
-        let _ = std::fs::remove_file(&archive);
-        imported.map_err(prepare_error)?;
+            self.ctr(),
+            &archive,
+        )
+        .map_err(|e| prepare_error(e.to_string()))?;
         self.imported.insert(container.tag.clone());
         Ok(reference)
     }

@@ -37,13 +37,7 @@ pub struct Containers {
 
 impl Containers {
     fn ctr(&self) -> Command {
-        let mut command = Command::new(&self.ctr);
-        command
-            .arg("--address")
-            .arg(&self.address)
-            .arg("--namespace")
-            .arg(&self.namespace);
-        command
+        wasmfaas_containerd::ctr_in(&self.ctr, &self.address, &self.namespace)
     }
 
     /// Runs `ctr <args>` to its end: its error output when it fails.
@@ -138,22 +132,17 @@ impl ContainerExecutor {
         let image = wasmfaas_oci::inspect(&containers.images, &built.tag)
             .map_err(|e| failed(e.to_string()))?;
         let archive = containers.images.join(format!(".{}.serve.tar", built.tag));
-        wasmfaas_oci::export_archive(&containers.images, &built.tag, &archive)
-            .map_err(|e| failed(e.to_string()))?;
-        // --all-platforms: a WebAssembly image's platform is wasip1/wasm, not this host's.
-        let imported = containers.ctr_tool(&[
-            "image",
-            "import",
-            "--all-platforms",
-            "--base-name",
+        let reference = wasmfaas_oci::import_into_containerd(
+            &containers.images,
+            &built.tag,
             REPOSITORY,
-            &archive.to_string_lossy(),
-        ]);
-        std::fs::remove_file(&archive).ok();
-        imported.map_err(|e| failed(format!("ctr image import: {e}")))?;
+            containers.ctr(),
+            &archive,
+        )
+        .map_err(|e| failed(e.to_string()))?;
         Ok(Self {
             containers,
-            reference: format!("{REPOSITORY}:{}", built.tag),
+            reference,
             entrypoint: image.argv,
             wasm,
             requests: AtomicU64::new(0),
