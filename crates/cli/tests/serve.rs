@@ -61,6 +61,18 @@ impl Server {
         self.stderr.lock().unwrap().join("\n")
     }
 
+    /// The log once `ready` says it holds what is awaited, or after ten seconds as it is.
+    fn log_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if ready(&log) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends SIGTERM and waits for the exit code.
     fn terminate(mut self) -> (Option<i32>, String) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
@@ -266,7 +278,8 @@ fn every_suite_function_is_served_on_each_executor_with_its_output_checked() {
             metrics.contains("wasmfaas_overhead_seconds_count{function=\"hello\"} 1"),
             "{metrics}"
         );
-        let log = server.log();
+        // The request's log line is written as its response goes out: it may trail the reply.
+        let log = server.log_when(|log| log.contains("function=matmul"));
         assert!(
             log.contains(&format!("serving /matmul ({engine}-{mode})"))
                 || (engine == "native" && log.contains("serving /matmul (native)")),
