@@ -411,21 +411,34 @@ fn a_shim_killed_mid_run_leaves_nothing_behind() {
     let Some(node) = Node::start("shimkill") else {
         return;
     };
-    start_forever(&node, "orphan");
-    let guest: i32 = task_field(&node, "orphan", 1).unwrap().parse().unwrap();
+    // The pid makes the id this run's: its fifos are found by it below.
+    let id = format!("orphan-{}", std::process::id());
+    start_forever(&node, &id);
+    let guest: i32 = task_field(&node, &id, 1).unwrap().parse().unwrap();
     assert!(alive(guest));
     let shims = node.shims();
     assert_eq!(shims.len(), 1, "one shim serves the container: {shims:?}");
     // SAFETY: sending a signal has no memory-safety preconditions.
     unsafe { libc::kill(shims[0], libc::SIGKILL) };
     // containerd sees the shim's socket close, runs `shim delete`, and marks the task stopped.
-    wait_stopped_and_delete(&node, "orphan");
+    wait_stopped_and_delete(&node, &id);
     let deadline = Instant::now() + Duration::from_secs(10);
     while alive(guest) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!alive(guest), "the guest of a killed shim is killed too");
-    node.assert_nothing_left("orphan");
+    node.assert_nothing_left(&id);
+    // ctr made the task's fifos (`ctr run -d`), and containerd removed the task after the
+    // shim died without a client to remove them: ctr's leftovers, with runc's shim too.
+    for fifos in std::fs::read_dir("/run/containerd/fifo")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if fifos.path().join(format!("{id}-stdin")).exists() {
+            std::fs::remove_dir_all(fifos.path()).ok();
+        }
+    }
 }
 
 #[test]
