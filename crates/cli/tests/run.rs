@@ -528,12 +528,16 @@ fn the_wasi_conformance_program_sees_the_same_on_every_runner() {
     std::fs::create_dir(&data).unwrap();
     std::fs::write(dir.path().join("outside.txt"), "secret").unwrap();
     std::os::unix::fs::symlink(dir.path(), data.join("link-out")).unwrap();
+    for i in 0..40 {
+        std::fs::write(data.join(format!("entry-{:02}", (i * 7) % 40)), "").unwrap();
+    }
     let outside = dir.path().join("outside.txt");
     let preopen = format!("{}:/data", data.display());
-    let cases: [(&str, Vec<&str>); 7] = [
+    let cases: [(&str, Vec<&str>); 8] = [
         ("args", vec!["args", "two words", "x"]),
         ("env", vec!["env"]),
         ("files", vec!["files", "/data"]),
+        ("list", vec!["list", "/data"]),
         ("escape", vec!["escape", "/data", outside.to_str().unwrap()]),
         ("exit", vec!["exit", "7"]),
         ("bulk", vec!["bulk", "20000"]),
@@ -590,6 +594,14 @@ fn the_wasi_conformance_program_sees_the_same_on_every_runner() {
             "escape" => assert!(
                 !stdout.contains("allowed") && stdout.lines().count() == 3,
                 "{stdout}"
+            ),
+            // The host's own order, which is not the names' order.
+            "list" => assert_eq!(
+                stdout,
+                std::fs::read_dir(&data)
+                    .unwrap()
+                    .map(|e| format!("{}\n", e.unwrap().file_name().to_string_lossy()))
+                    .collect::<String>()
             ),
             "bulk" => assert_eq!(stdout.lines().count(), 20000),
             "clock" => assert_eq!(stdout, "wall_after_2020=true monotonic=true\n"),

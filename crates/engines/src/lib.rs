@@ -20,6 +20,7 @@ mod wasmedge_engine;
 mod wasmedge_library;
 mod wasmer_engine;
 mod wasmer_limits;
+mod wasmer_listing;
 mod wasmi_engine;
 mod wasmtime_engine;
 

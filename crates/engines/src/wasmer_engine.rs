@@ -4,11 +4,13 @@ use std::time::Instant;
 
 use wasmer::sys::{Cranelift, CraneliftOptLevel, EngineBuilder, NativeEngineExt};
 use wasmer::{Module, Store};
+use wasmer_wasix::runtime::task_manager::tokio::TokioTaskManager;
 use wasmer_wasix::virtual_fs::{self, MountFileSystem, host_fs};
 use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
-use wasmer_wasix::{Pipe, WasiEnv, WasiError};
+use wasmer_wasix::{Pipe, PluggableRuntime, WasiEnv, WasiError};
 
 use crate::wasmer_limits::RunLimit;
+use crate::wasmer_listing::HostOrderListing;
 use crate::{
     EXIT_TRAP, Engine, EngineError, Invocation, Loaded, Mode, Outcome, Phases, Program,
     ProgramKind, StdinMode, StdoutMode, Stopped,
@@ -216,10 +218,18 @@ impl Engine for WasmerEngine {
             root.mount(&preopen.guest, Arc::new(ReadOnlyAware(fs)))
                 .map_err(|e| preopen_error(e.to_string()))?;
         }
+        // wasmer's own runtime for the run, as the builder would make it, with the hook that
+        // lists directories in the host's order.
+        let mut wasi_runtime =
+            PluggableRuntime::new(Arc::new(TokioTaskManager::new(runtime.handle().clone())));
+        wasi_runtime
+            .set_engine(engine.clone())
+            .with_instantiation_hook(HostOrderListing::new(&invocation.preopens));
         let mut builder = WasiEnv::builder(invocation.program_name.as_str())
             .args(&invocation.args)
             .envs(invocation.env.iter().map(|(k, v)| (k, v)))
             .engine(engine.clone())
+            .runtime(Arc::new(wasi_runtime))
             .mount_fs(root);
         for preopen in &invocation.preopens {
             builder = builder

@@ -121,6 +121,56 @@ fn files_inside_a_preopen_can_be_written_read_listed_and_removed() {
 }
 
 #[test]
+fn a_preopened_directory_is_listed_in_the_hosts_order() {
+    // Enough entries that a listing takes several fd_readdir calls (a WASI libc reads 4 KiB at
+    // a time), made out of name order, with a subdirectory opened below the preopen.
+    let dir = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = (0..300)
+        .map(|i| format!("entry-{:03}", (i * 7) % 300))
+        .collect();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    for name in &names {
+        std::fs::write(dir.path().join(name), name).unwrap();
+        std::fs::write(dir.path().join("sub").join(name), name).unwrap();
+    }
+    // What the program prints natively, listing the host directory itself.
+    let native = wasmfaas_engines::NativeEngine;
+    let program =
+        Program::open(common::layout().native("conformance", NativeBuild::Glibc)).unwrap();
+    let invocation = Invocation {
+        program_name: "conformance".into(),
+        args: vec!["list".into(), dir.path().to_str().unwrap().into()],
+        stdout: StdoutMode::Capture { limit: 1 << 20 },
+        ..Invocation::default()
+    };
+    let outcome = native.run(&program, Mode::Native, &invocation).unwrap();
+    let host_order = String::from_utf8(outcome.stdout.unwrap()).unwrap();
+    let printed: Vec<&str> = host_order.lines().collect();
+    assert_eq!(printed.len(), 2 * 300 + 1, "{host_order}");
+    names.push("sub/".into());
+    names.sort();
+    let top: Vec<&str> = printed
+        .iter()
+        .copied()
+        .filter(|l| !l.contains("/e"))
+        .collect();
+    assert_ne!(
+        top, names,
+        "the host lists this directory in name order: the test proves nothing"
+    );
+
+    let results = run_everywhere(
+        &["list", "/data"],
+        &[],
+        &[Preopen {
+            host: dir.path().into(),
+            guest: "/data".into(),
+        }],
+    );
+    assert_all(&results, 0, &host_order);
+}
+
+#[test]
 fn every_way_out_of_a_preopen_is_refused() {
     let outside = tempfile::tempdir().unwrap();
     let sandbox = outside.path().join("sandbox");

@@ -17,6 +17,7 @@ fn main() {
             vars.iter().for_each(|(k, v)| println!("{k}={v}"));
         }
         "files" => files(&rest[0]),
+        "list" => list(&rest[0]),
         "escape" => escape(&rest[0], &rest[1]),
         "exit" => std::process::exit(rest[0].parse().unwrap_or(1)),
         "trap" => std::process::abort(),
@@ -46,7 +47,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "conformance: unknown case {other:?}: args, env, files, escape, exit, trap, bulk, stdin, clock"
+                "conformance: unknown case {other:?}: args, env, files, list, escape, exit, trap, bulk, stdin, clock"
             );
             std::process::exit(2);
         }
@@ -68,6 +69,23 @@ fn files(dir: &str) {
     std::fs::remove_file(format!("{dir}/sub/moved.txt")).expect("remove inside the preopen");
     std::fs::remove_dir(format!("{dir}/sub")).expect("rmdir inside the preopen");
     println!("read={back:?} listed={names:?}");
+}
+
+/// List `dir`, and each directory in it, in the order the directory gives its entries (a
+/// program that prints a folder as it finds it, as the paper's zip function does).
+fn list(dir: &str) {
+    for entry in std::fs::read_dir(dir).expect("list the directory") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().expect("file type").is_dir() {
+            println!("{name}/");
+            for inner in std::fs::read_dir(entry.path()).expect("list the subdirectory") {
+                println!("{name}/{}", inner.expect("entry").file_name().to_string_lossy());
+            }
+        } else {
+            println!("{name}");
+        }
+    }
 }
 
 /// Try to leave the preopened directory `dir` three ways, to reach `outside.txt` in its parent
