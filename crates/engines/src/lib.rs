@@ -19,6 +19,7 @@ mod wasmedge_engine;
 #[cfg(feature = "wasmedge")]
 mod wasmedge_library;
 mod wasmer_engine;
+mod wasmer_fs;
 mod wasmer_limits;
 mod wasmer_listing;
 mod wasmi_engine;

@@ -5,10 +5,11 @@ use std::time::Instant;
 use wasmer::sys::{Cranelift, CraneliftOptLevel, EngineBuilder, NativeEngineExt};
 use wasmer::{Module, Store};
 use wasmer_wasix::runtime::task_manager::tokio::TokioTaskManager;
-use wasmer_wasix::virtual_fs::{self, MountFileSystem, host_fs};
+use wasmer_wasix::virtual_fs::MountFileSystem;
 use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
 use wasmer_wasix::{Pipe, PluggableRuntime, WasiEnv, WasiError};
 
+use crate::wasmer_fs::HostDirectory;
 use crate::wasmer_limits::RunLimit;
 use crate::wasmer_listing::HostOrderListing;
 use crate::{
@@ -213,9 +214,9 @@ impl Engine for WasmerEngine {
                 host: preopen.host.clone(),
                 reason,
             };
-            let fs = host_fs::FileSystem::new(runtime.handle().clone(), &preopen.host)
+            let fs = HostDirectory::new(runtime.handle().clone(), &preopen.host)
                 .map_err(|e| preopen_error(e.to_string()))?;
-            root.mount(&preopen.guest, Arc::new(ReadOnlyAware(fs)))
+            root.mount(&preopen.guest, Arc::new(fs))
                 .map_err(|e| preopen_error(e.to_string()))?;
         }
         // wasmer's own runtime for the run, as the builder would make it, with the hook that
@@ -310,83 +311,5 @@ impl Engine for WasmerEngine {
             phases,
             stopped,
         })
-    }
-}
-
-/// A host directory as wasmer-wasix sees it, but usable when it is read-only.
-///
-/// wasmer-wasix 0.704 opens every regular file read-write first, so that later descriptors of
-/// the same file can share the handle, and falls back to the mode the guest asked for only when
-/// that fails with "permission denied". On a read-only filesystem (a container's read-only
-/// bind mount) the kernel says EROFS instead, which wasmer turns into an unknown error and the
-/// guest gets EIO for a plain read: the paper's "Wasmer cannot reach the filesystem". This
-/// filesystem reports a failed writable open as "permission denied", so the fallback runs.
-#[derive(Debug)]
-struct ReadOnlyAware(host_fs::FileSystem);
-
-impl virtual_fs::FileSystem for ReadOnlyAware {
-    fn readlink(&self, path: &std::path::Path) -> virtual_fs::Result<std::path::PathBuf> {
-        self.0.readlink(path)
-    }
-    fn read_dir(&self, path: &std::path::Path) -> virtual_fs::Result<virtual_fs::ReadDir> {
-        self.0.read_dir(path)
-    }
-    fn create_dir(&self, path: &std::path::Path) -> virtual_fs::Result<()> {
-        self.0.create_dir(path)
-    }
-    fn create_symlink(
-        &self,
-        source: &std::path::Path,
-        target: &std::path::Path,
-    ) -> virtual_fs::Result<()> {
-        self.0.create_symlink(source, target)
-    }
-    fn hard_link(
-        &self,
-        source: &std::path::Path,
-        target: &std::path::Path,
-    ) -> virtual_fs::Result<()> {
-        self.0.hard_link(source, target)
-    }
-    fn remove_dir(&self, path: &std::path::Path) -> virtual_fs::Result<()> {
-        self.0.remove_dir(path)
-    }
-    fn rename<'a>(
-        &'a self,
-        from: &'a std::path::Path,
-        to: &'a std::path::Path,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = virtual_fs::Result<()>> + Send + 'a>>
-    {
-        self.0.rename(from, to)
-    }
-    fn metadata(&self, path: &std::path::Path) -> virtual_fs::Result<virtual_fs::Metadata> {
-        self.0.metadata(path)
-    }
-    fn symlink_metadata(&self, path: &std::path::Path) -> virtual_fs::Result<virtual_fs::Metadata> {
-        self.0.symlink_metadata(path)
-    }
-    fn remove_file(&self, path: &std::path::Path) -> virtual_fs::Result<()> {
-        self.0.remove_file(path)
-    }
-    fn new_open_options(&self) -> virtual_fs::OpenOptions<'_> {
-        virtual_fs::OpenOptions::new(self)
-    }
-}
-
-impl virtual_fs::FileOpener for ReadOnlyAware {
-    fn open(
-        &self,
-        path: &std::path::Path,
-        conf: &virtual_fs::OpenOptionsConfig,
-    ) -> virtual_fs::Result<Box<dyn virtual_fs::VirtualFile + Send + Sync + 'static>> {
-        let mut options = virtual_fs::FileSystem::new_open_options(&self.0);
-        options.options(conf.clone());
-        match options.open(path) {
-            // EROFS (and other errors wasmer does not know) on a writable open.
-            Err(virtual_fs::FsError::UnknownError) if conf.write => {
-                Err(virtual_fs::FsError::PermissionDenied)
-            }
-            other => other,
-        }
     }
 }
