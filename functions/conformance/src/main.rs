@@ -80,7 +80,10 @@ fn list(dir: &str) {
         if entry.file_type().expect("file type").is_dir() {
             println!("{name}/");
             for inner in std::fs::read_dir(entry.path()).expect("list the subdirectory") {
-                println!("{name}/{}", inner.expect("entry").file_name().to_string_lossy());
+                println!(
+                    "{name}/{}",
+                    inner.expect("entry").file_name().to_string_lossy()
+                );
             }
         } else {
             println!("{name}");
