@@ -117,10 +117,11 @@ impl FileOpener for HostDirectory {
             // guest asked for only on "permission denied". On a read-only filesystem (a
             // container's read-only bind mount) the kernel says EROFS, which wasmer would turn
             // into EIO for a plain read: the paper's "Wasmer cannot reach the filesystem".
-            Err(e) if conf.write() && e.kind() == io::ErrorKind::ReadOnlyFilesystem => {
-                Err(FsError::PermissionDenied)
-            }
-            Err(e) => Err(e.into()),
+            // Every error wasmer does not know is reported so on a writable open, as before.
+            Err(e) => match FsError::from(e) {
+                FsError::UnknownError if conf.write() => Err(FsError::PermissionDenied),
+                known => Err(known),
+            },
         }
     }
 }
